@@ -1,0 +1,1 @@
+//! buildprof analyzer: polars analyses over the stored builds.

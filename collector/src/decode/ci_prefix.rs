@@ -1,0 +1,1 @@
+//! CI log line prefixes (placeholder).

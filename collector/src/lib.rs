@@ -1,0 +1,13 @@
+//! buildprof collector: decodes BuildKit progress streams, assembles builds and stores them.
+//!
+//! Data flow: bytes -> [`decode`] (one streaming decoder per format) -> [`event::Event`]s ->
+//! [`assemble`] -> [`model::Build`] -> [`store`] (SQLite).
+
+pub mod decode;
+pub mod error;
+pub mod event;
+pub mod model;
+
+pub use error::{DecodeError, Position};
+pub use event::Event;
+pub use model::{Build, BuildStatus, Format, Outcome, Step, StepKind};

@@ -1,0 +1,1 @@
+//! buildprof reports: renderers for terminal, Markdown, HTML and charts.
