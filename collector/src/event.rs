@@ -61,6 +61,9 @@ pub struct VertexEvent {
     pub reported_duration_ns: Option<i64>,
     /// Plain logs: the vertex was printed as `CANCELED`.
     pub canceled: bool,
+    /// The vertex is running even though no start time is known (a plain log header without
+    /// CI timestamps: progressui prints only vertices that started).
+    pub running: bool,
 }
 
 /// One status snapshot (transfer, extraction, export item...).

@@ -3,10 +3,15 @@
 //! Data flow: bytes -> [`decode`] (one streaming decoder per format) -> [`event::Event`]s ->
 //! [`assemble`] -> [`model::Build`] -> [`store`] (SQLite).
 
+pub mod assemble;
+pub mod classify;
 pub mod decode;
 pub mod error;
 pub mod event;
+pub mod ingest;
 pub mod model;
+pub mod store;
+pub mod time;
 
 pub use error::{DecodeError, Position};
 pub use event::Event;

@@ -13,7 +13,7 @@ mod sniff;
 
 use std::io::BufRead;
 
-pub use sniff::sniff;
+pub use sniff::{sniff, SNIFF_BYTES};
 
 use crate::error::DecodeError;
 use crate::event::Event;

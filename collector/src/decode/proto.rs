@@ -11,7 +11,10 @@ use crate::event::{Event, LogEvent, Nanos, StatusEvent, VertexEvent, WarningEven
 
 /// Decodes one protobuf `StatusResponse` and appends its events to `out` in BuildKit's order
 /// (vertexes, statuses, logs, warnings).
-pub fn decode_status_response(bytes: &[u8], out: &mut Vec<Event>) -> Result<(), prost::DecodeError> {
+pub fn decode_status_response(
+    bytes: &[u8],
+    out: &mut Vec<Event>,
+) -> Result<(), prost::DecodeError> {
     let sr = StatusResponse::decode(bytes)?;
     push_events(sr, out);
     Ok(())
@@ -46,6 +49,7 @@ pub fn push_events(sr: StatusResponse, out: &mut Vec<Event>) {
             progress_group: v.progress_group.and_then(|g| non_empty(g.name)),
             reported_duration_ns: None,
             canceled: false,
+            running: false,
         }));
     }
     for s in sr.statuses {

@@ -1,0 +1,626 @@
+//! `Assembler`: folds progress events into [`Build`]s, following BuildKit's own semantics.
+//!
+//! - Vertex updates are full snapshots. Like progressui, intervals are keyed by their `started`
+//!   time and merged where they overlap; a step's duration is the sum of its merged intervals
+//!   (what BuildKit prints as `DONE x.xs`). Plain logs carry that sum directly.
+//! - Outcome: reported cached and nothing after it is `cached`; reported cached, then only
+//!   layer download/extract activity is `pulled`; reported cached and then run is `executed`
+//!   with `lazy_miss`; an error is `failed`, or `canceled` for `context canceled`.
+//! - The build's status comes from the stream's own verdict, not from any vertex error (a
+//!   missing cache to import errors its vertex and the build goes on).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::classify::{kind_of, parse_name};
+use crate::event::{
+    is_cancellation, BuildMeta, Event, LogEvent, Nanos, StatusEvent, Verdict, VerdictStatus,
+    VertexEvent,
+};
+use crate::model::{Build, BuildStatus, Format, Outcome, Step, StepKind};
+
+/// Limits applied while assembling.
+#[derive(Debug, Clone)]
+pub struct AssembleOptions {
+    /// Lines kept of each step's log tail.
+    pub log_tail_lines: usize,
+    /// Bytes kept of each step's log tail.
+    pub log_tail_bytes: usize,
+}
+
+impl Default for AssembleOptions {
+    fn default() -> Self {
+        AssembleOptions {
+            log_tail_lines: 10,
+            log_tail_bytes: 4096,
+        }
+    }
+}
+
+/// Folds events into builds. Feed it with [`Assembler::push`]; a finished build comes back
+/// when the next one starts, and the last one from [`Assembler::finish`].
+pub struct Assembler {
+    source: String,
+    format: Format,
+    options: AssembleOptions,
+    current: Option<Pending>,
+}
+
+#[derive(Default)]
+struct Pending {
+    meta: BuildMeta,
+    verdict: Option<Verdict>,
+    vertices: Vec<VertexState>,
+    by_digest: HashMap<String, usize>,
+    first_ts: Option<Nanos>,
+    last_ts: Option<Nanos>,
+    warnings: Vec<String>,
+    saw_any: bool,
+}
+
+#[derive(Default)]
+struct VertexState {
+    digest: String,
+    name: String,
+    inputs: Vec<String>,
+    progress_group: Option<String>,
+    /// Intervals keyed by start (as progressui does), with their end if known.
+    intervals: BTreeMap<Nanos, Option<Nanos>>,
+    /// Starts of intervals reported cached.
+    cached_starts: HashSet<Nanos>,
+    /// Plain logs: the order of what happened, since they may lack times.
+    phase: Phase,
+    cached_reported: bool,
+    /// Something happened after the cached report (a new interval, logs, statuses).
+    after_cache: AfterCache,
+    started: bool,
+    completed: bool,
+    error: Option<String>,
+    canceled: bool,
+    reported_duration_ns: Option<i64>,
+    log_lines: u64,
+    log_bytes: u64,
+    log_tail: Vec<String>,
+    partial_log_line: bool,
+    statuses: HashMap<String, StatusState>,
+    warnings: u32,
+}
+
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    #[default]
+    Announced,
+    Running,
+    Done,
+}
+
+#[derive(Default)]
+struct AfterCache {
+    ran: bool,
+    logs: u64,
+    other_statuses: u32,
+    pull_statuses: u32,
+}
+
+#[derive(Default)]
+struct StatusState {
+    first: bool,
+    pull: bool,
+    after_cache: bool,
+    started: Option<Nanos>,
+    completed: Option<Nanos>,
+    reported_duration_ns: Option<i64>,
+    total: i64,
+    current: i64,
+}
+
+impl Assembler {
+    pub fn new(source: impl Into<String>, format: Format) -> Self {
+        Self::with_options(source, format, AssembleOptions::default())
+    }
+
+    pub fn with_options(
+        source: impl Into<String>,
+        format: Format,
+        options: AssembleOptions,
+    ) -> Self {
+        Assembler {
+            source: source.into(),
+            format,
+            options,
+            current: None,
+        }
+    }
+
+    /// Feeds one event; returns the previous build when this event starts a new one.
+    pub fn push(&mut self, event: Event) -> Option<Build> {
+        if let Event::BuildStart(meta) = event {
+            let prev = self.take_build(false);
+            self.current = Some(Pending {
+                meta,
+                ..Pending::default()
+            });
+            return prev;
+        }
+        let p = self.current.get_or_insert_with(Pending::default);
+        p.saw_any = true;
+        match event {
+            Event::BuildStart(_) => unreachable!("handled above"),
+            Event::Vertex(v) => p.vertex(v),
+            Event::Status(s) => p.status(s),
+            Event::Log(l) => p.log(l, &self.options),
+            Event::Warning(w) => {
+                if let Some(idx) = w.vertex.as_ref().and_then(|d| p.by_digest.get(d)) {
+                    p.vertices[*idx].warnings += 1;
+                }
+                p.warnings.push(w.short);
+            }
+            Event::BuildEnd(v) => {
+                p.touch(v.at);
+                // The first verdict wins: buildx prints `ERROR:` once, after the trailer.
+                let replace = p
+                    .verdict
+                    .as_ref()
+                    .is_none_or(|old| old.status == VerdictStatus::Succeeded);
+                if replace {
+                    p.verdict = Some(v);
+                }
+            }
+        }
+        None
+    }
+
+    /// Ends the stream. `truncated` says the input stopped mid-record.
+    pub fn finish(mut self, truncated: bool) -> Option<Build> {
+        self.take_build(truncated)
+    }
+
+    fn take_build(&mut self, truncated: bool) -> Option<Build> {
+        let p = self.current.take()?;
+        if !p.saw_any && p.meta == BuildMeta::default() {
+            return None;
+        }
+        Some(p.into_build(&self.source, self.format, truncated))
+    }
+}
+
+impl Pending {
+    fn touch(&mut self, ts: Option<Nanos>) {
+        if let Some(t) = ts {
+            self.first_ts = Some(self.first_ts.map_or(t, |f| f.min(t)));
+            self.last_ts = Some(self.last_ts.map_or(t, |l| l.max(t)));
+        }
+    }
+
+    fn state(&mut self, digest: &str) -> &mut VertexState {
+        let idx = match self.by_digest.get(digest) {
+            Some(i) => *i,
+            None => {
+                let i = self.vertices.len();
+                self.vertices.push(VertexState {
+                    digest: digest.to_string(),
+                    ..VertexState::default()
+                });
+                self.by_digest.insert(digest.to_string(), i);
+                i
+            }
+        };
+        &mut self.vertices[idx]
+    }
+
+    fn vertex(&mut self, v: VertexEvent) {
+        self.touch(v.started);
+        self.touch(v.completed);
+        let st = self.state(&v.digest);
+        if let Some(name) = v.name {
+            if st.name.is_empty() || !name.is_empty() {
+                st.name = name;
+            }
+        }
+        if !v.inputs.is_empty() {
+            st.inputs = v.inputs;
+        }
+        if v.progress_group.is_some() {
+            st.progress_group = v.progress_group;
+        }
+        if v.reported_duration_ns.is_some() {
+            st.reported_duration_ns = v.reported_duration_ns;
+        }
+        let is_start = v.started.is_some()
+            || v.running
+            || v.reported_duration_ns.is_some()
+            || v.cached
+            || v.completed.is_some()
+            || v.error.is_some()
+            || v.canceled;
+        if !is_start {
+            return; // announced only
+        }
+        // A new interval: one whose start we have not seen, or (without times) a restart after done.
+        let new_interval = match v.started {
+            Some(s) => !st.intervals.contains_key(&s),
+            None => st.phase == Phase::Done || !st.started,
+        };
+        if st.cached_reported && new_interval && !v.cached {
+            st.after_cache.ran = true;
+        }
+        st.started = true;
+        if let Some(s) = v.started {
+            let end = v.completed.or(st.intervals.get(&s).copied().flatten());
+            st.intervals.insert(s, end);
+            if v.cached {
+                st.cached_starts.insert(s);
+            }
+        }
+        if v.cached {
+            st.cached_reported = true;
+        }
+        if let Some(err) = v.error {
+            if is_cancellation(&err) {
+                st.canceled = true;
+            }
+            st.error = Some(err);
+        }
+        if v.canceled {
+            st.canceled = true;
+        }
+        if v.completed.is_some() || v.reported_duration_ns.is_some() || v.cached || v.canceled {
+            st.phase = Phase::Done;
+            st.completed = true;
+        } else {
+            st.phase = Phase::Running;
+            st.completed = false;
+        }
+        // A cached snapshot that is also complete closes the vertex; an open interval reopens it.
+        if let (Some(_), None) = (v.started, v.completed) {
+            if !v.cached {
+                st.completed = false;
+                st.phase = Phase::Running;
+            }
+        }
+    }
+
+    fn status(&mut self, s: StatusEvent) {
+        self.touch(s.timestamp);
+        self.touch(s.completed);
+        if s.vertex.is_empty() {
+            return; // progress not tied to a vertex
+        }
+        let pull = is_pull_status(&s.id);
+        let st = self.state(&s.vertex);
+        st.started = true;
+        let after_cache = st.cached_reported;
+        let entry = st.statuses.entry(s.id).or_insert_with(|| StatusState {
+            first: true,
+            ..StatusState::default()
+        });
+        if std::mem::take(&mut entry.first) {
+            entry.pull = pull;
+            entry.after_cache = after_cache;
+            if after_cache {
+                if pull {
+                    st.after_cache.pull_statuses += 1;
+                } else {
+                    st.after_cache.other_statuses += 1;
+                }
+            }
+        }
+        entry.started = s.started.or(entry.started);
+        entry.completed = s.completed.or(entry.completed);
+        if s.reported_duration_ns.is_some() {
+            entry.reported_duration_ns = s.reported_duration_ns;
+        }
+        entry.total = entry.total.max(s.total);
+        entry.current = entry.current.max(s.current);
+    }
+
+    fn log(&mut self, l: LogEvent, opts: &AssembleOptions) {
+        self.touch(l.timestamp);
+        if l.vertex.is_empty() {
+            return;
+        }
+        let st = self.state(&l.vertex);
+        st.started = true;
+        st.log_bytes += l.data.len() as u64;
+        let newlines = memchr::memchr_iter(b'\n', &l.data).count() as u64;
+        // A chunk that does not end in a newline leaves a partial line open.
+        let mut lines = newlines;
+        if !l.data.is_empty() && !l.data.ends_with(b"\n") {
+            if !st.partial_log_line {
+                lines += 1;
+            }
+            st.partial_log_line = true;
+        } else if st.partial_log_line && newlines > 0 {
+            lines -= 1;
+            st.partial_log_line = false;
+        }
+        st.log_lines += lines;
+        if st.cached_reported {
+            st.after_cache.logs += lines.max(1);
+        }
+        push_tail(&mut st.log_tail, &l.data, opts);
+    }
+
+    fn into_build(mut self, source: &str, format: Format, truncated: bool) -> Build {
+        let verdict = self.verdict.take();
+        let end_of_stream = self.last_ts.or(self.meta.completed_at);
+        let mut steps = Vec::new();
+        let mut open = Vec::new();
+        for v in self.vertices.drain(..) {
+            if !v.started {
+                continue; // announced but never started: not a step (BuildKit does not count it)
+            }
+            open.push(!v.completed);
+            steps.push(v.into_step(steps.len() as u32, end_of_stream));
+        }
+        let failed_instruction = steps
+            .iter()
+            .find(|s| s.outcome == Outcome::Failed && s.kind != StepKind::CacheImport);
+        let (status, error) = match &verdict {
+            Some(v) => match v.status {
+                VerdictStatus::Succeeded if truncated => (BuildStatus::Incomplete, None),
+                VerdictStatus::Succeeded => (BuildStatus::Succeeded, None),
+                VerdictStatus::Failed => (BuildStatus::Failed, v.error.clone()),
+                VerdictStatus::Canceled => (BuildStatus::Canceled, v.error.clone()),
+            },
+            None => match failed_instruction {
+                Some(s) => (BuildStatus::Failed, s.error.clone()),
+                None if truncated || open.contains(&true) || steps.is_empty() => {
+                    (BuildStatus::Incomplete, None)
+                }
+                None => (BuildStatus::Succeeded, None),
+            },
+        };
+        // Steps still running when a build ended badly were cut off.
+        if status != BuildStatus::Succeeded {
+            for (s, open) in steps.iter_mut().zip(open) {
+                if open && s.outcome == Outcome::Executed {
+                    s.outcome = Outcome::Canceled;
+                    s.finished_at = None;
+                }
+            }
+        }
+        let mut cache_imports = Vec::new();
+        for s in &steps {
+            if let Some(r) = s.name.strip_prefix("importing cache manifest from ") {
+                cache_imports.push(r.to_string());
+            }
+        }
+        let started_at = self.meta.created_at.or(self.first_ts);
+        let finished_at = [
+            verdict.as_ref().and_then(|v| v.at),
+            self.meta.completed_at,
+            self.last_ts,
+        ]
+        .into_iter()
+        .flatten()
+        .max();
+        let duration_ns = match (started_at, finished_at) {
+            (Some(s), Some(f)) if f >= s => Some(f - s),
+            _ => None,
+        };
+        Build {
+            id: String::new(),
+            source: source.to_string(),
+            format,
+            reference: self.meta.reference,
+            builder: self.meta.builder,
+            started_at,
+            finished_at,
+            duration_ns,
+            status,
+            error,
+            steps,
+            labels: BTreeMap::new(),
+            reported_total_steps: self.meta.reported_total_steps,
+            reported_cached_steps: self.meta.reported_cached_steps,
+            reported_completed_steps: self.meta.reported_completed_steps,
+            warnings: self.warnings,
+            cache_imports,
+        }
+    }
+}
+
+/// Layer download and extraction statuses: `sha256:<digest>` (with byte counts on standalone
+/// BuildKit), `extracting sha256:...`, and dockerd's `pulling sha256:...`.
+pub fn is_pull_status(id: &str) -> bool {
+    id.starts_with("sha256:")
+        || id.starts_with("extracting sha256:")
+        || id.starts_with("pulling sha256:")
+}
+
+fn push_tail(tail: &mut Vec<String>, data: &[u8], opts: &AssembleOptions) {
+    if opts.log_tail_lines == 0 || data.is_empty() {
+        return;
+    }
+    // Only the end of a large chunk can reach the tail.
+    let start = data.len().saturating_sub(opts.log_tail_bytes);
+    let text = String::from_utf8_lossy(&data[start..]);
+    for line in text.split_inclusive('\n') {
+        match tail.last_mut() {
+            Some(last) if !last.ends_with('\n') => last.push_str(line),
+            _ => tail.push(line.to_string()),
+        }
+    }
+    if tail.len() > opts.log_tail_lines {
+        let drop = tail.len() - opts.log_tail_lines;
+        tail.drain(..drop);
+    }
+    let mut total: usize = tail.iter().map(String::len).sum();
+    while total > opts.log_tail_bytes && tail.len() > 1 {
+        total -= tail.remove(0).len();
+    }
+}
+
+/// Merges intervals (sorted by start) where they overlap; open intervals end at `open_end`.
+fn merge_intervals(
+    raw: &BTreeMap<Nanos, Option<Nanos>>,
+    open_end: Option<Nanos>,
+) -> Vec<(Nanos, Nanos)> {
+    let mut merged: Vec<(Nanos, Nanos)> = Vec::new();
+    for (&s, &e) in raw {
+        let e = e.or(open_end).unwrap_or(s).max(s);
+        match merged.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => merged.push((s, e)),
+        }
+    }
+    merged
+}
+
+fn total(intervals: &[(Nanos, Nanos)]) -> i64 {
+    intervals.iter().map(|(s, e)| e - s).sum()
+}
+
+impl VertexState {
+    fn into_step(self, seq: u32, end_of_stream: Option<Nanos>) -> Step {
+        let parts = parse_name(&self.name);
+        let kind = kind_of(&self.name, &parts);
+        let open_end = if self.completed { None } else { end_of_stream };
+        let intervals = merge_intervals(&self.intervals, open_end);
+        let duration_ns = self
+            .reported_duration_ns
+            .unwrap_or_else(|| total(&intervals));
+
+        // Time after the cached report that was not itself a cached interval.
+        let first_cached = self.cached_starts.iter().min().copied();
+        let after_cache_raw: BTreeMap<Nanos, Option<Nanos>> = match first_cached {
+            Some(fc) => self
+                .intervals
+                .iter()
+                .filter(|(s, _)| **s > fc && !self.cached_starts.contains(s))
+                .map(|(s, e)| (*s, *e))
+                .collect(),
+            None => BTreeMap::new(),
+        };
+        let after_cache_ns = total(&merge_intervals(&after_cache_raw, open_end));
+
+        let mut pull_spans = BTreeMap::new();
+        let mut pull_reported = 0i64;
+        let mut pulled_bytes = 0i64;
+        let mut pulled_layers = 0u32;
+        let mut layers_written = 0u32;
+        let mut any_pull = false;
+        let mut any_other_status = false;
+        for (id, s) in &self.statuses {
+            if s.pull {
+                any_pull = true;
+                if let (Some(a), Some(b)) = (s.started, s.completed) {
+                    let e: &mut Option<Nanos> = pull_spans.entry(a).or_insert(Some(b));
+                    *e = Some(e.unwrap_or(b).max(b));
+                }
+                pull_reported += s.reported_duration_ns.unwrap_or(0);
+                if id.starts_with("sha256:") {
+                    pulled_layers += 1;
+                    pulled_bytes += s.total.max(s.current);
+                }
+            } else {
+                any_other_status = true;
+            }
+            if id.starts_with("writing layer ") {
+                layers_written += 1;
+            }
+        }
+        let pull_ns = if pull_spans.is_empty() {
+            pull_reported
+        } else {
+            total(&merge_intervals(&pull_spans, None))
+        };
+
+        // Time spent after the cached report: from intervals, or the printed total (plain).
+        let after_cache_ns = if self.reported_duration_ns.is_some() {
+            duration_ns
+        } else {
+            after_cache_ns
+        };
+        let outcome = self.outcome(kind, any_pull, any_other_status, pull_ns, after_cache_ns);
+        let lazy_miss = self.cached_reported
+            && matches!(
+                outcome,
+                Outcome::Executed | Outcome::Failed | Outcome::Canceled
+            )
+            && (self.after_cache.ran || self.after_cache.logs > 0);
+        let started_at = intervals.first().map(|i| i.0);
+        let finished_at = if self.completed {
+            intervals.last().map(|i| i.1)
+        } else {
+            None
+        };
+        Step {
+            seq,
+            digest: self.digest,
+            instruction: parts.instruction.clone(),
+            stage: parts.stage,
+            stage_index: parts.stage_index,
+            stage_total: parts.stage_total,
+            platform: parts.platform,
+            name: self.name,
+            kind,
+            inputs: self.inputs,
+            outcome,
+            lazy_miss,
+            started_at,
+            finished_at,
+            duration_ns,
+            intervals,
+            pull_ns,
+            pulled_bytes,
+            pulled_layers,
+            log_lines: self.log_lines,
+            log_bytes: self.log_bytes,
+            log_tail: self.log_tail.concat(),
+            error: self.error,
+            layers_written,
+            progress_group: self.progress_group,
+            warnings: self.warnings,
+        }
+    }
+
+    /// The step's outcome (see the module docs).
+    fn outcome(
+        &self,
+        kind: StepKind,
+        any_pull: bool,
+        any_other_status: bool,
+        pull_ns: i64,
+        after_cache_ns: i64,
+    ) -> Outcome {
+        if self.canceled {
+            return Outcome::Canceled;
+        }
+        if self.error.is_some() {
+            return Outcome::Failed;
+        }
+        let after = &self.after_cache;
+        if self.cached_reported {
+            if !after.ran
+                && after.logs == 0
+                && after.other_statuses == 0
+                && after.pull_statuses == 0
+            {
+                return Outcome::Cached;
+            }
+            // Only layer transfer after the cached report, and it explains the time spent.
+            let only_pulls =
+                after.logs == 0 && after.other_statuses == 0 && after.pull_statuses > 0;
+            if only_pulls && pull_ns * 2 >= after_cache_ns {
+                return Outcome::Pulled;
+            }
+            if !after.ran && after.logs == 0 {
+                // Statuses after a cached report but no new interval: still a local hit.
+                return Outcome::Cached;
+            }
+            return Outcome::Executed;
+        }
+        // Plain logs may print no CACHED line for a remote hit: a step that is not a FROM and
+        // whose only activity was layer transfer did not run.
+        let transfer_only = kind != StepKind::From
+            && kind != StepKind::Internal
+            && self.log_lines == 0
+            && any_pull
+            && !any_other_status;
+        if transfer_only {
+            return Outcome::Pulled;
+        }
+        Outcome::Executed
+    }
+}

@@ -1,0 +1,138 @@
+//! Reading one input into builds: sniff the format, decode, assemble, fingerprint.
+//!
+//! This is the pure half of `buildprof ingest` (no database): bytes in, [`Build`]s out.
+
+use std::io::{BufReader, Cursor, Read};
+
+use xxhash_rust::xxh3::Xxh3;
+
+use crate::assemble::{AssembleOptions, Assembler};
+use crate::decode::{decoder, sniff, SNIFF_BYTES};
+use crate::error::DecodeError;
+use crate::model::{Build, Format};
+
+/// What reading one input produced.
+#[derive(Debug)]
+pub struct ReadOutcome {
+    pub format: Format,
+    pub builds: Vec<Build>,
+    /// Bytes read from the input.
+    pub bytes: u64,
+    /// Set when the input stopped mid-record: its last build is stored as `incomplete`.
+    pub truncated: Option<DecodeError>,
+}
+
+/// Why an input could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error("could not read: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Counts and hashes every byte that passes through, so a build's fingerprint is its content.
+struct Fingerprint<R> {
+    inner: R,
+    hasher: Xxh3,
+    bytes: u64,
+}
+
+impl<R: Read> Read for Fingerprint<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+/// Reads one input (a file or stdin) into builds. `source` names it in the builds and errors.
+pub fn read_builds<R: Read>(
+    source: &str,
+    input: R,
+    format: Option<Format>,
+    options: &AssembleOptions,
+) -> Result<ReadOutcome, ReadError> {
+    let mut fp = Fingerprint {
+        inner: input,
+        hasher: Xxh3::new(),
+        bytes: 0,
+    };
+    // Sniff from a prefix, then read it again followed by the rest.
+    let mut prefix = Vec::new();
+    (&mut fp)
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut prefix)?;
+    if prefix.is_empty() {
+        return Err(DecodeError::Empty.into());
+    }
+    let format = match format {
+        Some(f) => f,
+        None => sniff(&prefix).ok_or_else(|| DecodeError::Unrecognised {
+            hint: describe(&prefix),
+        })?,
+    };
+    let mut reader = BufReader::with_capacity(256 * 1024, Cursor::new(prefix).chain(&mut fp));
+    let mut asm = Assembler::with_options(source, format, options.clone());
+    let mut builds = Vec::new();
+    let mut truncated = None;
+    let mut events = 0u64;
+    for item in decoder(format, &mut reader) {
+        match item {
+            Ok(ev) => {
+                events += 1;
+                if let Some(b) = asm.push(ev) {
+                    builds.push(b);
+                }
+            }
+            Err(e @ DecodeError::Truncated { .. }) if events > 0 => {
+                truncated = Some(e);
+                break;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    // Drain what the decoder left unread so the fingerprint covers the whole input.
+    std::io::copy(&mut reader, &mut std::io::sink())?;
+    drop(reader);
+    if let Some(b) = asm.finish(truncated.is_some()) {
+        builds.push(b);
+    }
+    let whole = fp.hasher.digest128();
+    let n = builds.len();
+    for (i, b) in builds.iter_mut().enumerate() {
+        b.id = match (&b.reference, format) {
+            // Build records carry the builder's own reference: the same record exported twice
+            // is the same build.
+            (Some(r), Format::Dockerbuild) => hex(xxhash_rust::xxh3::xxh3_128(
+                format!("dockerbuild\0{r}").as_bytes(),
+            )),
+            _ if n == 1 => hex(whole),
+            _ => hex(xxhash_rust::xxh3::xxh3_128(
+                format!("{whole:032x}\0{i}").as_bytes(),
+            )),
+        };
+    }
+    Ok(ReadOutcome {
+        format,
+        builds,
+        bytes: fp.bytes,
+        truncated,
+    })
+}
+
+fn hex(v: u128) -> String {
+    format!("{v:032x}")
+}
+
+/// A short description of unrecognised input for the error message.
+fn describe(prefix: &[u8]) -> String {
+    if prefix.iter().take(512).any(|&b| b == 0 || (b < 9)) {
+        return "binary data".into();
+    }
+    let first = String::from_utf8_lossy(prefix);
+    let line = first.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let shown: String = line.chars().take(60).collect();
+    format!("first line {shown:?}; expected rawjson, plain, an Engine API stream or a .dockerbuild file")
+}

@@ -1,0 +1,134 @@
+//! `Store`: the SQLite database of builds (WAL, foreign keys, versioned schema).
+//!
+//! One transaction per build; a build whose fingerprint is already stored is not written again.
+//! Concurrent writers (parallel CI jobs on one file) wait on each other with a busy timeout.
+
+mod read;
+pub mod schema;
+mod write;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+pub use read::{BuildFilter, BuildRow};
+pub use write::{Inserted, SourceInfo};
+
+/// Errors from the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database {path}: {source}")]
+    Sqlite {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("database {path} has schema version {found}, newer than this buildprof supports ({supported}); upgrade buildprof to read it")]
+    TooNew {
+        path: String,
+        found: i64,
+        supported: i64,
+    },
+    #[error("no build matches {0:?} (see `buildprof builds`)")]
+    NotFound(String),
+    #[error("{prefix:?} matches {count} builds; give more characters of the id")]
+    Ambiguous { prefix: String, count: usize },
+    #[error("database {path} holds corrupt data: {message}")]
+    Corrupt { path: String, message: String },
+}
+
+/// An open buildprof database.
+pub struct Store {
+    conn: Connection,
+    path: String,
+}
+
+impl Store {
+    /// Opens (creating if missing) the database at `path` and brings its schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store, StoreError> {
+        let p: PathBuf = path.as_ref().to_path_buf();
+        let name = p.display().to_string();
+        let conn = Connection::open(&p).map_err(|e| sql(&name, e))?;
+        Store::init(conn, name)
+    }
+
+    /// A private in-memory database (tests, the demo).
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        let conn = Connection::open_in_memory().map_err(|e| sql(":memory:", e))?;
+        Store::init(conn, ":memory:".into())
+    }
+
+    fn init(conn: Connection, path: String) -> Result<Store, StoreError> {
+        conn.busy_timeout(Duration::from_secs(60))
+            .map_err(|e| sql(&path, e))?;
+        // WAL lets readers work while a CI job writes; NORMAL sync is safe with WAL.
+        let _mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(|e| sql(&path, e))?;
+        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+            .map_err(|e| sql(&path, e))?;
+        let mut store = Store { conn, path };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| sql(&path, e))?;
+        if version > schema::LATEST {
+            return Err(StoreError::TooNew {
+                path,
+                found: version,
+                supported: schema::LATEST,
+            });
+        }
+        if version == schema::LATEST {
+            return Ok(());
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| sql(&path, e))?;
+        // Another process may have migrated while we waited for the lock.
+        let version: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| sql(&path, e))?;
+        for (i, m) in schema::MIGRATIONS
+            .iter()
+            .enumerate()
+            .skip(version.max(0) as usize)
+        {
+            tx.execute_batch(m).map_err(|e| sql(&path, e))?;
+            tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))
+                .map_err(|e| sql(&path, e))?;
+        }
+        tx.commit().map_err(|e| sql(&path, e))
+    }
+
+    /// The underlying connection, for the analyzer's bulk reads.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| sql(&self.path, e))
+    }
+}
+
+pub(crate) fn sql(path: &str, e: rusqlite::Error) -> StoreError {
+    StoreError::Sqlite {
+        path: path.to_string(),
+        source: e,
+    }
+}

@@ -1,0 +1,309 @@
+//! Reading builds back: listing with filters, and loading one build whole.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{params_from_iter, types::Value, Row};
+
+use super::{sql, Store, StoreError};
+use crate::event::Nanos;
+use crate::model::{Build, BuildStatus, Format, Outcome, Step, StepKind};
+
+/// Which builds to list.
+#[derive(Debug, Clone, Default)]
+pub struct BuildFilter {
+    /// Every pair must match (`key=value`).
+    pub labels: Vec<(String, String)>,
+    /// Builds started at or after this time.
+    pub since: Option<Nanos>,
+    pub until: Option<Nanos>,
+    pub limit: Option<usize>,
+}
+
+/// One row of `builds` with its labels.
+#[derive(Debug, Clone)]
+pub struct BuildRow {
+    pub id: String,
+    pub source: String,
+    pub format: Format,
+    pub status: BuildStatus,
+    pub error: Option<String>,
+    pub started_at: Option<Nanos>,
+    pub finished_at: Option<Nanos>,
+    pub duration_ns: Option<i64>,
+    pub step_count: i64,
+    pub cached_count: i64,
+    pub pulled_count: i64,
+    pub executed_count: i64,
+    pub failed_count: i64,
+    pub canceled_count: i64,
+    pub lazy_miss_count: i64,
+    pub failed_step: Option<String>,
+    pub labels: BTreeMap<String, String>,
+}
+
+const BUILD_COLUMNS: &str = "b.id, b.source, b.format, b.status, b.error, b.started_at, b.finished_at, b.duration_ns,
+    b.step_count, b.cached_count, b.pulled_count, b.executed_count, b.failed_count, b.canceled_count, b.lazy_miss_count,
+    CASE WHEN b.status = 'failed' THEN
+      COALESCE((SELECT s.name FROM steps s WHERE s.build_id = b.id AND s.outcome = 'failed' AND s.kind <> 'cache_import' ORDER BY s.seq LIMIT 1),
+               (SELECT s.name FROM steps s WHERE s.build_id = b.id AND s.outcome = 'failed' ORDER BY s.seq LIMIT 1))
+    END";
+
+impl Store {
+    /// Builds matching `filter`, oldest first (builds without a start time last).
+    pub fn list_builds(&self, filter: &BuildFilter) -> Result<Vec<BuildRow>, StoreError> {
+        let mut sql_text = format!("SELECT {BUILD_COLUMNS} FROM builds b WHERE 1 = 1");
+        let mut args: Vec<Value> = Vec::new();
+        for (k, v) in &filter.labels {
+            sql_text.push_str(" AND EXISTS (SELECT 1 FROM labels l WHERE l.build_id = b.id AND l.key = ? AND l.value = ?)");
+            args.push(Value::Text(k.clone()));
+            args.push(Value::Text(v.clone()));
+        }
+        if let Some(s) = filter.since {
+            sql_text.push_str(" AND b.started_at >= ?");
+            args.push(Value::Integer(s));
+        }
+        if let Some(u) = filter.until {
+            sql_text.push_str(" AND b.started_at < ?");
+            args.push(Value::Integer(u));
+        }
+        sql_text.push_str(" ORDER BY b.started_at IS NULL, b.started_at, b.source, b.id");
+        if let Some(n) = filter.limit {
+            sql_text.push_str(&format!(" LIMIT {n}"));
+        }
+        let e = |err| sql(&self.path, err);
+        let mut stmt = self.conn.prepare(&sql_text).map_err(e)?;
+        let mut rows = stmt
+            .query_map(params_from_iter(args), build_row)
+            .map_err(e)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(e)?;
+        let rows_ok: Result<Vec<BuildRow>, String> = rows.drain(..).collect();
+        let mut rows = rows_ok.map_err(|m| self.corrupt(m))?;
+        self.attach_labels(&mut rows)?;
+        Ok(rows)
+    }
+
+    fn attach_labels(&self, rows: &mut [BuildRow]) -> Result<(), StoreError> {
+        let e = |err| sql(&self.path, err);
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT key, value FROM labels WHERE build_id = ?1 ORDER BY key")
+            .map_err(e)?;
+        for row in rows {
+            let labels = stmt
+                .query_map([&row.id], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })
+                .map_err(e)?
+                .collect::<Result<BTreeMap<_, _>, _>>()
+                .map_err(e)?;
+            row.labels = labels;
+        }
+        Ok(())
+    }
+
+    /// Resolves a build id or unique id prefix (at least 4 characters).
+    pub fn resolve_id(&self, prefix: &str) -> Result<String, StoreError> {
+        let e = |err| sql(&self.path, err);
+        let pattern = format!("{}%", prefix.replace(['%', '_'], ""));
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id FROM builds WHERE id LIKE ?1 LIMIT 2")
+            .map_err(e)?;
+        let ids: Vec<String> = stmt
+            .query_map([pattern], |r| r.get(0))
+            .map_err(e)?
+            .collect::<Result<_, _>>()
+            .map_err(e)?;
+        match ids.len() {
+            _ if prefix.len() < 4 && ids.len() != 1 => {
+                Err(StoreError::NotFound(prefix.to_string()))
+            }
+            0 => Err(StoreError::NotFound(prefix.to_string())),
+            1 => Ok(ids.into_iter().next().expect("one id")),
+            n => Err(StoreError::Ambiguous {
+                prefix: prefix.to_string(),
+                count: n,
+            }),
+        }
+    }
+
+    /// The build summary row for one id.
+    pub fn build_row(&self, id: &str) -> Result<BuildRow, StoreError> {
+        let e = |err| sql(&self.path, err);
+        let mut rows = self
+            .conn
+            .prepare(&format!(
+                "SELECT {BUILD_COLUMNS} FROM builds b WHERE b.id = ?1"
+            ))
+            .map_err(e)?
+            .query_map([id], build_row)
+            .map_err(e)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(e)?;
+        let row = rows
+            .pop()
+            .ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+        let mut rows = vec![row.map_err(|m| self.corrupt(m))?];
+        self.attach_labels(&mut rows)?;
+        Ok(rows.pop().expect("one row"))
+    }
+
+    /// Loads a whole build (steps, inputs, labels).
+    pub fn load_build(&self, id: &str) -> Result<Build, StoreError> {
+        let e = |err| sql(&self.path, err);
+        let row = self.build_row(id)?;
+        type Extra = (
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            String,
+        );
+        let (reference, builder, rt, rc, rcomp, warnings): Extra = self
+            .conn
+            .query_row(
+                "SELECT reference, builder, reported_total_steps, reported_cached_steps, reported_completed_steps, warnings FROM builds WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            )
+            .map_err(e)?;
+        let mut inputs: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT seq, input FROM step_inputs WHERE build_id = ?1 ORDER BY seq, pos")
+                .map_err(e)?;
+            let pairs = stmt
+                .query_map([id], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))
+                .map_err(e)?;
+            for p in pairs {
+                let (seq, input) = p.map_err(e)?;
+                inputs.entry(seq).or_default().push(input);
+            }
+        }
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT seq, digest, name, kind, instruction, stage, stage_index, stage_total, platform, outcome, lazy_miss,
+                    started_at, finished_at, duration_ns, intervals, pull_ns, pulled_bytes, pulled_layers, log_lines,
+                    log_bytes, log_tail, error, layers_written, progress_group, warnings
+                 FROM steps WHERE build_id = ?1 ORDER BY seq",
+            )
+            .map_err(e)?;
+        let steps = stmt
+            .query_map([id], step_row)
+            .map_err(e)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(e)?;
+        let mut out = Vec::with_capacity(steps.len());
+        for s in steps {
+            let mut s = s.map_err(|m| self.corrupt(m))?;
+            s.inputs = inputs.remove(&s.seq).unwrap_or_default();
+            out.push(s);
+        }
+        let cache_imports = out
+            .iter()
+            .filter_map(|s| {
+                s.name
+                    .strip_prefix("importing cache manifest from ")
+                    .map(str::to_string)
+            })
+            .collect();
+        Ok(Build {
+            id: row.id,
+            source: row.source,
+            format: row.format,
+            reference,
+            builder,
+            started_at: row.started_at,
+            finished_at: row.finished_at,
+            duration_ns: row.duration_ns,
+            status: row.status,
+            error: row.error,
+            steps: out,
+            labels: row.labels,
+            reported_total_steps: rt,
+            reported_cached_steps: rc,
+            reported_completed_steps: rcomp,
+            warnings: serde_json::from_str(&warnings).unwrap_or_default(),
+            cache_imports,
+        })
+    }
+
+    fn corrupt(&self, message: String) -> StoreError {
+        StoreError::Corrupt {
+            path: self.path.clone(),
+            message,
+        }
+    }
+}
+
+fn build_row(r: &Row<'_>) -> rusqlite::Result<Result<BuildRow, String>> {
+    let format: String = r.get(2)?;
+    let status: String = r.get(3)?;
+    let (Some(format), Some(status)) = (Format::parse(&format), BuildStatus::parse(&status)) else {
+        return Ok(Err(format!(
+            "unknown format {format:?} or status {status:?}"
+        )));
+    };
+    Ok(Ok(BuildRow {
+        id: r.get(0)?,
+        source: r.get(1)?,
+        format,
+        status,
+        error: r.get(4)?,
+        started_at: r.get(5)?,
+        finished_at: r.get(6)?,
+        duration_ns: r.get(7)?,
+        step_count: r.get(8)?,
+        cached_count: r.get(9)?,
+        pulled_count: r.get(10)?,
+        executed_count: r.get(11)?,
+        failed_count: r.get(12)?,
+        canceled_count: r.get(13)?,
+        lazy_miss_count: r.get(14)?,
+        failed_step: r.get(15)?,
+        labels: BTreeMap::new(),
+    }))
+}
+
+fn step_row(r: &Row<'_>) -> rusqlite::Result<Result<Step, String>> {
+    let kind: String = r.get(3)?;
+    let outcome: String = r.get(9)?;
+    let (Some(kind), Some(outcome)) = (StepKind::parse(&kind), Outcome::parse(&outcome)) else {
+        return Ok(Err(format!(
+            "unknown step kind {kind:?} or outcome {outcome:?}"
+        )));
+    };
+    let intervals: String = r.get(14)?;
+    Ok(Ok(Step {
+        seq: r.get(0)?,
+        digest: r.get(1)?,
+        name: r.get(2)?,
+        kind,
+        instruction: r.get(4)?,
+        stage: r.get(5)?,
+        stage_index: r.get(6)?,
+        stage_total: r.get(7)?,
+        platform: r.get(8)?,
+        inputs: Vec::new(),
+        outcome,
+        lazy_miss: r.get(10)?,
+        started_at: r.get(11)?,
+        finished_at: r.get(12)?,
+        duration_ns: r.get(13)?,
+        intervals: serde_json::from_str(&intervals).unwrap_or_default(),
+        pull_ns: r.get(15)?,
+        pulled_bytes: r.get(16)?,
+        pulled_layers: r.get(17)?,
+        log_lines: r.get::<_, i64>(18)? as u64,
+        log_bytes: r.get::<_, i64>(19)? as u64,
+        log_tail: r.get(20)?,
+        error: r.get(21)?,
+        layers_written: r.get(22)?,
+        progress_group: r.get(23)?,
+        warnings: r.get(24)?,
+    }))
+}

@@ -1,0 +1,111 @@
+//! The SQLite schema and its migrations (`PRAGMA user_version` holds the version).
+//!
+//! Documented in `docs/schema.md`. Migrations only ever append: a database written by a newer
+//! buildprof (a higher version than [`LATEST`]) is refused rather than misread.
+
+/// Each entry migrates from version `i` to `i + 1`.
+pub const MIGRATIONS: &[&str] = &[V1];
+
+/// The schema version this build of buildprof writes.
+pub const LATEST: i64 = MIGRATIONS.len() as i64;
+
+const V1: &str = r#"
+CREATE TABLE builds (
+    id                       TEXT PRIMARY KEY,
+    source                   TEXT NOT NULL,
+    format                   TEXT NOT NULL,
+    reference                TEXT,
+    builder                  TEXT,
+    started_at               INTEGER,
+    finished_at              INTEGER,
+    duration_ns              INTEGER,
+    status                   TEXT NOT NULL CHECK (status IN ('succeeded','failed','canceled','incomplete')),
+    error                    TEXT,
+    step_count               INTEGER NOT NULL,
+    cached_count             INTEGER NOT NULL,
+    pulled_count             INTEGER NOT NULL,
+    executed_count           INTEGER NOT NULL,
+    failed_count             INTEGER NOT NULL,
+    canceled_count           INTEGER NOT NULL,
+    lazy_miss_count          INTEGER NOT NULL,
+    reported_total_steps     INTEGER,
+    reported_cached_steps    INTEGER,
+    reported_completed_steps INTEGER,
+    warnings                 TEXT NOT NULL DEFAULT '[]',
+    ingested_at              INTEGER NOT NULL
+);
+CREATE INDEX builds_started ON builds (started_at);
+CREATE INDEX builds_status ON builds (status, started_at);
+
+CREATE TABLE steps (
+    build_id       TEXT NOT NULL REFERENCES builds (id) ON DELETE CASCADE,
+    seq            INTEGER NOT NULL,
+    digest         TEXT NOT NULL,
+    name           TEXT NOT NULL,
+    kind           TEXT NOT NULL,
+    instruction    TEXT NOT NULL,
+    stage          TEXT,
+    stage_index    INTEGER,
+    stage_total    INTEGER,
+    platform       TEXT,
+    outcome        TEXT NOT NULL CHECK (outcome IN ('cached','pulled','executed','failed','canceled')),
+    lazy_miss      INTEGER NOT NULL,
+    started_at     INTEGER,
+    finished_at    INTEGER,
+    duration_ns    INTEGER NOT NULL,
+    intervals      TEXT NOT NULL,
+    pull_ns        INTEGER NOT NULL,
+    pulled_bytes   INTEGER NOT NULL,
+    pulled_layers  INTEGER NOT NULL,
+    log_lines      INTEGER NOT NULL,
+    log_bytes      INTEGER NOT NULL,
+    log_tail       TEXT NOT NULL,
+    error          TEXT,
+    layers_written INTEGER NOT NULL,
+    progress_group TEXT,
+    warnings       INTEGER NOT NULL,
+    PRIMARY KEY (build_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX steps_identity ON steps (stage, instruction);
+CREATE INDEX steps_digest ON steps (digest);
+CREATE INDEX steps_outcome ON steps (outcome, kind);
+
+CREATE TABLE step_inputs (
+    build_id TEXT NOT NULL,
+    seq      INTEGER NOT NULL,
+    pos      INTEGER NOT NULL,
+    input    TEXT NOT NULL,
+    PRIMARY KEY (build_id, seq, pos),
+    FOREIGN KEY (build_id, seq) REFERENCES steps (build_id, seq) ON DELETE CASCADE
+) WITHOUT ROWID;
+
+CREATE TABLE labels (
+    build_id TEXT NOT NULL REFERENCES builds (id) ON DELETE CASCADE,
+    key      TEXT NOT NULL,
+    value    TEXT NOT NULL,
+    PRIMARY KEY (build_id, key)
+) WITHOUT ROWID;
+CREATE INDEX step_inputs_input ON step_inputs (input);
+CREATE INDEX labels_key_value ON labels (key, value);
+
+CREATE TABLE cache_operations (
+    build_id    TEXT NOT NULL REFERENCES builds (id) ON DELETE CASCADE,
+    seq         INTEGER NOT NULL,
+    op          TEXT NOT NULL CHECK (op IN ('import','export','pull')),
+    target      TEXT,
+    layers      INTEGER NOT NULL,
+    bytes       INTEGER,
+    duration_ns INTEGER NOT NULL,
+    error       TEXT,
+    PRIMARY KEY (build_id, seq, op)
+) WITHOUT ROWID;
+
+CREATE TABLE sources (
+    build_id    TEXT NOT NULL REFERENCES builds (id) ON DELETE CASCADE,
+    path        TEXT NOT NULL,
+    format      TEXT NOT NULL,
+    bytes       INTEGER NOT NULL,
+    ingested_at INTEGER NOT NULL,
+    PRIMARY KEY (build_id, path)
+) WITHOUT ROWID;
+"#;

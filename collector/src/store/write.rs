@@ -1,0 +1,201 @@
+//! Writing builds: one transaction per build, idempotent by the build's fingerprint.
+
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
+
+use super::{sql, Store, StoreError};
+use crate::event::Nanos;
+use crate::model::{Build, Outcome, StepKind};
+
+/// Where a build came from (recorded in `sources`).
+#[derive(Debug, Clone)]
+pub struct SourceInfo {
+    pub path: String,
+    pub bytes: u64,
+    pub ingested_at: Nanos,
+}
+
+/// Whether an insert stored something new.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    New,
+    /// The build was already stored; only new labels (if any) were added.
+    Existing,
+}
+
+impl Store {
+    /// Stores a build (with its labels) in one transaction. A build already stored is left as
+    /// it is, except that labels given now are set on it.
+    pub fn insert_build(
+        &mut self,
+        build: &Build,
+        source: &SourceInfo,
+    ) -> Result<Inserted, StoreError> {
+        let path = self.path.clone();
+        let e = |err| sql(&path, err);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(e)?;
+        let exists = tx
+            .query_row(
+                "SELECT 1 FROM builds WHERE id = ?1",
+                [&build.id],
+                |_| Ok(()),
+            )
+            .optional()
+            .map_err(e)?
+            .is_some();
+        if !exists {
+            insert_new(&tx, build, source).map_err(e)?;
+        }
+        {
+            let mut lab = tx
+                .prepare_cached("INSERT INTO labels (build_id, key, value) VALUES (?1, ?2, ?3) ON CONFLICT (build_id, key) DO UPDATE SET value = excluded.value")
+                .map_err(e)?;
+            for (k, v) in &build.labels {
+                lab.execute(params![build.id, k, v]).map_err(e)?;
+            }
+        }
+        tx.execute(
+            "INSERT OR IGNORE INTO sources (build_id, path, format, bytes, ingested_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![build.id, source.path, build.format.as_str(), source.bytes as i64, source.ingested_at],
+        )
+        .map_err(e)?;
+        tx.commit().map_err(e)?;
+        Ok(if exists {
+            Inserted::Existing
+        } else {
+            Inserted::New
+        })
+    }
+}
+
+fn insert_new(
+    tx: &rusqlite::Transaction<'_>,
+    b: &Build,
+    source: &SourceInfo,
+) -> rusqlite::Result<()> {
+    let c = b.counts();
+    tx.execute(
+        "INSERT INTO builds (id, source, format, reference, builder, started_at, finished_at, duration_ns, status, error,
+            step_count, cached_count, pulled_count, executed_count, failed_count, canceled_count, lazy_miss_count,
+            reported_total_steps, reported_cached_steps, reported_completed_steps, warnings, ingested_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+        params![
+            b.id,
+            b.source,
+            b.format.as_str(),
+            b.reference,
+            b.builder,
+            b.started_at,
+            b.finished_at,
+            b.duration_ns,
+            b.status.as_str(),
+            b.error,
+            b.steps.len() as i64,
+            c.cached,
+            c.pulled,
+            c.executed,
+            c.failed,
+            c.canceled,
+            c.lazy_miss,
+            b.reported_total_steps,
+            b.reported_cached_steps,
+            b.reported_completed_steps,
+            serde_json::to_string(&b.warnings).unwrap_or_else(|_| "[]".into()),
+            source.ingested_at,
+        ],
+    )?;
+    let mut step = tx.prepare_cached(
+        "INSERT INTO steps (build_id, seq, digest, name, kind, instruction, stage, stage_index, stage_total, platform,
+            outcome, lazy_miss, started_at, finished_at, duration_ns, intervals, pull_ns, pulled_bytes, pulled_layers,
+            log_lines, log_bytes, log_tail, error, layers_written, progress_group, warnings)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
+    )?;
+    let mut input = tx.prepare_cached(
+        "INSERT OR IGNORE INTO step_inputs (build_id, seq, pos, input) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    let mut cache_op = tx.prepare_cached(
+        "INSERT OR IGNORE INTO cache_operations (build_id, seq, op, target, layers, bytes, duration_ns, error)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for s in &b.steps {
+        step.execute(params![
+            b.id,
+            s.seq,
+            s.digest,
+            s.name,
+            s.kind.as_str(),
+            s.instruction,
+            s.stage,
+            s.stage_index,
+            s.stage_total,
+            s.platform,
+            s.outcome.as_str(),
+            s.lazy_miss,
+            s.started_at,
+            s.finished_at,
+            s.duration_ns,
+            serde_json::to_string(&s.intervals).unwrap_or_else(|_| "[]".into()),
+            s.pull_ns,
+            s.pulled_bytes,
+            s.pulled_layers,
+            s.log_lines as i64,
+            s.log_bytes as i64,
+            s.log_tail,
+            s.error,
+            s.layers_written,
+            s.progress_group,
+            s.warnings,
+        ])?;
+        for (pos, i) in s.inputs.iter().enumerate() {
+            input.execute(params![b.id, s.seq, pos as i64, i])?;
+        }
+        match s.kind {
+            StepKind::CacheImport => {
+                let target = s
+                    .name
+                    .strip_prefix("importing cache manifest from ")
+                    .unwrap_or(&s.name);
+                cache_op.execute(params![
+                    b.id,
+                    s.seq,
+                    "import",
+                    target,
+                    0,
+                    Option::<i64>::None,
+                    s.duration_ns,
+                    s.error
+                ])?;
+            }
+            StepKind::CacheExport => {
+                let target = s.name.strip_prefix("exporting ").unwrap_or(&s.name);
+                cache_op.execute(params![
+                    b.id,
+                    s.seq,
+                    "export",
+                    target,
+                    s.layers_written,
+                    Option::<i64>::None,
+                    s.duration_ns,
+                    s.error
+                ])?;
+            }
+            _ => {}
+        }
+        if s.pulled_layers > 0 || s.outcome == Outcome::Pulled {
+            let bytes = (s.pulled_bytes > 0).then_some(s.pulled_bytes);
+            cache_op.execute(params![
+                b.id,
+                s.seq,
+                "pull",
+                s.name,
+                s.pulled_layers,
+                bytes,
+                s.pull_ns,
+                s.error
+            ])?;
+        }
+    }
+    Ok(())
+}
