@@ -16,7 +16,7 @@ use crate::event::{
     is_cancellation, BuildMeta, Event, LogEvent, Nanos, StatusEvent, Verdict, VerdictStatus,
     VertexEvent,
 };
-use crate::model::{Build, BuildStatus, Format, Outcome, Step, StepKind};
+use crate::model::{Build, BuildStatus, Format, LayerOp, LayerRef, Outcome, Step, StepKind};
 
 /// Limits applied while assembling.
 #[derive(Debug, Clone)]
@@ -499,6 +499,7 @@ impl VertexState {
         let mut pulled_bytes = 0i64;
         let mut pulled_layers = 0u32;
         let mut layers_written = 0u32;
+        let mut layers: BTreeMap<(LayerOp, String), Option<i64>> = BTreeMap::new();
         let mut any_pull = false;
         let mut any_other_status = false;
         for (id, s) in &self.statuses {
@@ -511,13 +512,19 @@ impl VertexState {
                 pull_reported += s.reported_duration_ns.unwrap_or(0);
                 if id.starts_with("sha256:") {
                     pulled_layers += 1;
-                    pulled_bytes += s.total.max(s.current);
+                    let bytes = s.total.max(s.current);
+                    pulled_bytes += bytes;
+                    layers.insert((LayerOp::Pull, id.clone()), (bytes > 0).then_some(bytes));
+                } else if let Some(d) = id.split_whitespace().nth(1) {
+                    // `extracting sha256:...` / `pulling sha256:...`: the digest, maybe no size.
+                    layers.entry((LayerOp::Pull, d.to_string())).or_insert(None);
                 }
             } else {
                 any_other_status = true;
             }
-            if id.starts_with("writing layer ") {
+            if let Some(d) = id.strip_prefix("writing layer ") {
                 layers_written += 1;
+                layers.insert((LayerOp::Write, d.trim().to_string()), None);
             }
         }
         let pull_ns = if pull_spans.is_empty() {
@@ -570,6 +577,10 @@ impl VertexState {
             log_tail: self.log_tail.concat(),
             error: self.error,
             layers_written,
+            layers: layers
+                .into_iter()
+                .map(|((op, digest), bytes)| LayerRef { op, digest, bytes })
+                .collect(),
             progress_group: self.progress_group,
             warnings: self.warnings,
         }

@@ -223,6 +223,42 @@ impl Format {
     }
 }
 
+/// What happened to a layer under a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum LayerOp {
+    /// Downloaded (and extracted) from a registry or an imported cache.
+    Pull,
+    /// Written by a cache export (`writing layer sha256:...`).
+    Write,
+}
+
+impl LayerOp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LayerOp::Pull => "pull",
+            LayerOp::Write => "write",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LayerOp> {
+        match s {
+            "pull" => Some(LayerOp::Pull),
+            "write" => Some(LayerOp::Write),
+            _ => None,
+        }
+    }
+}
+
+/// A layer blob a step pulled or wrote. Byte counts are known only where the stream gave them
+/// (standalone BuildKit pulls); cache exports never report sizes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]
+pub struct LayerRef {
+    pub op: LayerOp,
+    pub digest: String,
+    pub bytes: Option<i64>,
+}
+
 /// One step (a BuildKit vertex) of a build.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Step {
@@ -258,6 +294,8 @@ pub struct Step {
     pub error: Option<String>,
     /// Cache export steps: the number of `writing layer` statuses.
     pub layers_written: u32,
+    /// Layers pulled or written under this step, by digest.
+    pub layers: Vec<LayerRef>,
     pub progress_group: Option<String>,
     pub warnings: u32,
 }

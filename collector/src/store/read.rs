@@ -6,7 +6,7 @@ use rusqlite::{params_from_iter, types::Value, Row};
 
 use super::{sql, Store, StoreError};
 use crate::event::Nanos;
-use crate::model::{Build, BuildStatus, Format, Outcome, Step, StepKind};
+use crate::model::{Build, BuildStatus, Format, LayerOp, LayerRef, Outcome, Step, StepKind};
 
 /// Which builds to list.
 #[derive(Debug, Clone, Default)]
@@ -183,6 +183,32 @@ impl Store {
                 inputs.entry(seq).or_default().push(input);
             }
         }
+        let mut layers: BTreeMap<u32, Vec<LayerRef>> = BTreeMap::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT seq, op, digest, bytes FROM cache_layers WHERE build_id = ?1 ORDER BY seq, op, digest")
+                .map_err(e)?;
+            let rows = stmt
+                .query_map([id], |r| {
+                    Ok((
+                        r.get::<_, u32>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Option<i64>>(3)?,
+                    ))
+                })
+                .map_err(e)?;
+            for row in rows {
+                let (seq, op, digest, bytes) = row.map_err(e)?;
+                let op = LayerOp::parse(&op)
+                    .ok_or_else(|| self.corrupt(format!("unknown layer op {op:?}")))?;
+                layers
+                    .entry(seq)
+                    .or_default()
+                    .push(LayerRef { op, digest, bytes });
+            }
+        }
         let mut stmt = self
             .conn
             .prepare(
@@ -201,6 +227,7 @@ impl Store {
         for s in steps {
             let mut s = s.map_err(|m| self.corrupt(m))?;
             s.inputs = inputs.remove(&s.seq).unwrap_or_default();
+            s.layers = layers.remove(&s.seq).unwrap_or_default();
             out.push(s);
         }
         let cache_imports = out
@@ -303,6 +330,7 @@ fn step_row(r: &Row<'_>) -> rusqlite::Result<Result<Step, String>> {
         log_tail: r.get(20)?,
         error: r.get(21)?,
         layers_written: r.get(22)?,
+        layers: Vec::new(),
         progress_group: r.get(23)?,
         warnings: r.get(24)?,
     }))

@@ -100,6 +100,17 @@ CREATE TABLE cache_operations (
     PRIMARY KEY (build_id, seq, op)
 ) WITHOUT ROWID;
 
+CREATE TABLE cache_layers (
+    build_id TEXT NOT NULL,
+    seq      INTEGER NOT NULL,
+    op       TEXT NOT NULL CHECK (op IN ('pull','write')),
+    digest   TEXT NOT NULL,
+    bytes    INTEGER,
+    PRIMARY KEY (build_id, seq, op, digest),
+    FOREIGN KEY (build_id, seq) REFERENCES steps (build_id, seq) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX cache_layers_digest ON cache_layers (digest, op);
+
 CREATE TABLE sources (
     build_id    TEXT NOT NULL REFERENCES builds (id) ON DELETE CASCADE,
     path        TEXT NOT NULL,

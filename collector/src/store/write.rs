@@ -119,6 +119,9 @@ fn insert_new(
         "INSERT OR IGNORE INTO cache_operations (build_id, seq, op, target, layers, bytes, duration_ns, error)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
+    let mut layer = tx.prepare_cached(
+        "INSERT OR IGNORE INTO cache_layers (build_id, seq, op, digest, bytes) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
     for s in &b.steps {
         step.execute(params![
             b.id,
@@ -148,6 +151,9 @@ fn insert_new(
             s.progress_group,
             s.warnings,
         ])?;
+        for l in &s.layers {
+            layer.execute(params![b.id, s.seq, l.op.as_str(), l.digest, l.bytes])?;
+        }
         for (pos, i) in s.inputs.iter().enumerate() {
             input.execute(params![b.id, s.seq, pos as i64, i])?;
         }

@@ -23,7 +23,9 @@ pub const REFERENCE_ANNOTATION: &str = "vnd.buildkit.history.reference";
 
 /// A real trace file from the workspace's `sample-traces/`.
 pub fn trace_path(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../sample-traces").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../sample-traces")
+        .join(rel)
 }
 
 pub fn read_trace(rel: &str) -> Vec<u8> {
