@@ -7,7 +7,9 @@
 //!   layer download/extract activity is `pulled`; reported cached and then run is `executed`
 //!   with `lazy_miss`; an error is `failed`, or `canceled` for `context canceled`.
 //! - The build's status comes from the stream's own verdict, not from any vertex error (a
-//!   missing cache to import errors its vertex and the build goes on).
+//!   missing cache to import errors its vertex and the build goes on). Streams that carry no
+//!   verdict on success (rawjson, plain) count as succeeded once every step finished and an
+//!   export ran; otherwise the build is `incomplete` (cut off).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -355,6 +357,12 @@ impl Pending {
         let failed_instruction = steps
             .iter()
             .find(|s| s.outcome == Outcome::Failed && s.kind != StepKind::CacheImport);
+        // Without a verdict, a finished export is the only sign that the stream reached its end
+        // (every builder run with an output exports; a stream cut before that is incomplete).
+        let exported = steps.iter().any(|s| {
+            matches!(s.kind, StepKind::ImageExport | StepKind::CacheExport)
+                && s.outcome != Outcome::Canceled
+        });
         let (status, error) = match &verdict {
             Some(v) => match v.status {
                 VerdictStatus::Succeeded if truncated => (BuildStatus::Incomplete, None),
@@ -364,7 +372,7 @@ impl Pending {
             },
             None => match failed_instruction {
                 Some(s) => (BuildStatus::Failed, s.error.clone()),
-                None if truncated || open.contains(&true) || steps.is_empty() => {
+                None if truncated || open.contains(&true) || !exported => {
                     (BuildStatus::Incomplete, None)
                 }
                 None => (BuildStatus::Succeeded, None),

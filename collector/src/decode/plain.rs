@@ -30,6 +30,10 @@ enum State {
 struct PlainVertex {
     key: String,
     state: State,
+    /// The last printed `DONE` total (the sum of the intervals so far).
+    done_total: i64,
+    /// The largest log elapsed time in the current interval: a lower bound on its length.
+    elapsed: Option<i64>,
     interval_start: Option<Nanos>,
     last_ts: Option<Nanos>,
 }
@@ -134,6 +138,8 @@ impl<R: BufRead> PlainDecoder<R> {
             PlainVertex {
                 key: key.clone(),
                 state: State::Running,
+                done_total: 0,
+                elapsed: None,
                 interval_start: ts,
                 last_ts: ts,
             },
@@ -196,6 +202,7 @@ impl<R: BufRead> PlainDecoder<R> {
                         (t, _) => t,
                     };
                     v.state = State::Running;
+                    v.elapsed = None;
                     v.interval_start = start;
                     v.last_ts = start.or(v.last_ts);
                     let key = v.key.clone();
@@ -225,6 +232,11 @@ impl<R: BufRead> PlainDecoder<R> {
             }
             None => (ts, None),
         };
+        // Failed and canceled vertices print no DONE: their time so far is the last DONE total
+        // plus the latest log elapsed time of the running interval.
+        let so_far = v.as_ref().and_then(|v| {
+            (v.elapsed.is_some() || v.done_total > 0).then(|| v.done_total + v.elapsed.unwrap_or(0))
+        });
         let finish = |v: Option<&mut PlainVertex>| {
             if let Some(v) = v {
                 v.state = State::Done;
@@ -240,7 +252,11 @@ impl<R: BufRead> PlainDecoder<R> {
                 ..VertexEvent::default()
             }));
         } else if let Some(secs) = rest.strip_prefix("DONE ").and_then(parse_secs) {
-            finish(v);
+            if let Some(v) = v {
+                v.done_total = secs;
+                v.elapsed = None;
+                v.state = State::Done;
+            }
             self.pending.push_back(Event::Vertex(VertexEvent {
                 digest: key,
                 started: interval_start,
@@ -258,6 +274,7 @@ impl<R: BufRead> PlainDecoder<R> {
                 started: interval_start,
                 completed: ts,
                 error: Some(err.to_string()),
+                reported_duration_ns: so_far,
                 ..VertexEvent::default()
             }));
         } else if rest == "CANCELED" {
@@ -268,6 +285,7 @@ impl<R: BufRead> PlainDecoder<R> {
                 completed: ts,
                 canceled: true,
                 error: Some("context canceled".into()),
+                reported_duration_ns: so_far,
                 ..VertexEvent::default()
             }));
         } else if is_digest(rest) {
@@ -280,7 +298,10 @@ impl<R: BufRead> PlainDecoder<R> {
                 level: 1,
                 short: short.to_string(),
             }));
-        } else if let Some(log) = log_text(rest) {
+        } else if let Some((elapsed, log)) = log_line(rest) {
+            if let Some(v) = v {
+                v.elapsed = Some(v.elapsed.map_or(elapsed, |e| e.max(elapsed)));
+            }
             let mut data = Vec::with_capacity(log.len() + 1);
             data.extend_from_slice(log.as_bytes());
             data.push(b'\n');
@@ -442,6 +463,12 @@ fn parse_secs(s: &str) -> Option<i64> {
 }
 
 /// A log line is `<elapsed> <text>` with the elapsed time in seconds (`0.656`, `90.55`).
+fn log_line(rest: &str) -> Option<(i64, &str)> {
+    let text = log_text(rest)?;
+    let secs: f64 = rest.split(' ').next()?.parse().ok()?;
+    Some(((secs * 1e9).round() as i64, text))
+}
+
 fn log_text(rest: &str) -> Option<&str> {
     let end = rest.find(' ').unwrap_or(rest.len());
     let num = &rest[..end];
