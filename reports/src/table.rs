@@ -61,6 +61,8 @@ impl Table {
                     out.push_str("  ");
                 }
             }
+            let trimmed = out.trim_end_matches(' ').len();
+            out.truncate(trimmed);
             out.push('\n');
         };
         line(&self.headers, &mut out);

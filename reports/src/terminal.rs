@@ -78,7 +78,7 @@ pub fn summary_line(b: &Build) -> String {
     s
 }
 
-/// `buildprof show`: the summary line, then a table of steps in order of first start.
+/// `buildprof show`: the summary line, then a table of steps in the order they started.
 pub fn show_build(b: &Build) -> String {
     let mut out = summary_line(b);
     out.push('\n');
@@ -101,7 +101,10 @@ pub fn show_build(b: &Build) -> String {
         ("STEP", Align::Left),
         ("DETAIL", Align::Left),
     ]);
-    for s in &b.steps {
+    // In the order they started (the stream's order of first appearance where times are unknown).
+    let mut order: Vec<&collector::model::Step> = b.steps.iter().collect();
+    order.sort_by_key(|s| (s.started_at.unwrap_or(i64::MAX), s.seq));
+    for s in order {
         let outcome = if s.lazy_miss {
             format!("{} (lazy miss)", s.outcome.as_str())
         } else {
