@@ -4,8 +4,9 @@
 # The trace is a real one (sample-traces/app1-series/010-min-web-iter3.rawjson) whose log
 # messages are repeated until the file reaches the size asked for, so it looks like a build
 # whose steps print gigabytes. Reports the peak resident memory of the ingest (target < 100 MB)
-# and its throughput. Usage: python3 benches/ingest_memory.py [--mb 1024] [--bin target/release/buildprof]
-import argparse, json, os, resource, subprocess, sys, tempfile, time
+# and its throughput, measured by the ingest bench binary's streaming file-to-SQLite path.
+# Usage: python3 benches/ingest_memory.py [--mb 1024]
+import argparse, json, os, subprocess, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TRACE = os.path.join(ROOT, "sample-traces/app1-series/010-min-web-iter3.rawjson")
@@ -43,23 +44,17 @@ def make(path, mb):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mb", type=int, default=1024)
-    ap.add_argument("--bin", default=os.path.join(ROOT, "target/release/buildprof"))
     args = ap.parse_args()
     data = os.path.join(ROOT, "target/bench-data")
     os.makedirs(data, exist_ok=True)
     path = os.path.join(data, f"log-heavy-{args.mb}MB.rawjson")
     if not os.path.exists(path):
         make(path, args.mb)
-    size = os.path.getsize(path)
-    with tempfile.TemporaryDirectory() as tmp:
-        db = os.path.join(tmp, "mem.db")
-        t = time.time()
-        subprocess.run([args.bin, "--db", db, "ingest", "--quiet", path], check=True, stdout=subprocess.DEVNULL)
-        elapsed = time.time() - t
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(f"input: {size / 2**20:.0f} MiB log-heavy rawjson ({path})")
-    print(f"ingest: {elapsed:.2f} s, {size / 2**20 / elapsed:.0f} MiB/s")
-    print(f"peak RSS: {peak_kb / 1024:.1f} MiB (target < 100 MiB)")
+    subprocess.run(
+        ["cargo", "bench", "-q", "-p", "buildprof-collector", "--bench", "ingest", "--", "--memory", path],
+        cwd=ROOT,
+        check=True,
+    )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,10 @@
 //! Run: `cargo bench -p buildprof-collector --bench ingest` (add `-- --mb 400` for a bigger
 //! file). The input is made by concatenating the real rawjson traces of `sample-traces/`
 //! until it reaches the size asked for.
+//!
+//! With `-- --memory FILE` it instead ingests FILE the way `buildprof ingest` does (streaming
+//! from the file into a SQLite database) and prints the peak resident memory of the process;
+//! `benches/ingest_memory.py` makes a ~1 GB log-heavy trace and runs this.
 
 use std::borrow::Cow;
 use std::time::{Duration, Instant};
@@ -121,8 +125,49 @@ fn best_of(runs: usize, mut f: impl FnMut() -> usize) -> (Duration, usize) {
     (best, n)
 }
 
+/// Peak resident memory of this process (Linux `VmHWM`), in KiB.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn memory(path: &str) {
+    let before = peak_rss_kib().unwrap_or(0);
+    let dir = std::env::temp_dir().join(format!("buildprof-mem-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut store = collector::store::Store::open(dir.join("mem.db")).unwrap();
+    let t = Instant::now();
+    let f = std::fs::File::open(path).unwrap();
+    let size = f.metadata().unwrap().len() as f64 / (1 << 20) as f64;
+    let out = read_builds(path, f, None, &AssembleOptions::default()).expect("ingest");
+    let source = collector::store::SourceInfo {
+        path: path.into(),
+        bytes: out.bytes,
+        ingested_at: 0,
+    };
+    for b in &out.builds {
+        store.insert_build(b, &source).unwrap();
+    }
+    let secs = t.elapsed().as_secs_f64();
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+    let peak = peak_rss_kib().unwrap_or(0);
+    println!("input: {size:.0} MiB ({path})");
+    println!("ingest into SQLite: {secs:.2} s, {:.0} MiB/s", size / secs);
+    println!(
+        "peak RSS: {:.1} MiB (process baseline {:.1} MiB; target < 100 MiB)",
+        peak as f64 / 1024.0,
+        before as f64 / 1024.0
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--memory") {
+        memory(args.get(i + 1).expect("--memory FILE"));
+        return;
+    }
     let mb = args
         .iter()
         .position(|a| a == "--mb")
@@ -146,7 +191,18 @@ fn main() {
     }
     let rate = |d: Duration| size_mb / d.as_secs_f64();
     println!("input: {size_mb:.0} MiB of real rawjson traces ({items} progress items, {steps} steps assembled)");
-    println!("bare serde_json typed parse: {:7.1} MiB/s ({:.3} s)", rate(bare), bare.as_secs_f64());
-    println!("buildprof read_builds:       {:7.1} MiB/s ({:.3} s)", rate(ours), ours.as_secs_f64());
-    println!("ratio (ours / bare):         {:7.2}   (target >= 0.50)", bare.as_secs_f64() / ours.as_secs_f64());
+    println!(
+        "bare serde_json typed parse: {:7.1} MiB/s ({:.3} s)",
+        rate(bare),
+        bare.as_secs_f64()
+    );
+    println!(
+        "buildprof read_builds:       {:7.1} MiB/s ({:.3} s)",
+        rate(ours),
+        ours.as_secs_f64()
+    );
+    println!(
+        "ratio (ours / bare):         {:7.2}   (target >= 0.50)",
+        bare.as_secs_f64() / ours.as_secs_f64()
+    );
 }

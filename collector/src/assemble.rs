@@ -19,14 +19,17 @@ use crate::event::{
     VertexEvent,
 };
 use crate::model::{Build, BuildStatus, Format, LayerOp, LayerRef, Outcome, Step, StepKind};
+use crate::redact::SharedRedactor;
 
-/// Limits applied while assembling.
+/// Limits and redaction applied while assembling.
 #[derive(Debug, Clone)]
 pub struct AssembleOptions {
-    /// Lines kept of each step's log tail.
+    /// Lines kept of each step's log tail (0 keeps no log text; counts are always kept).
     pub log_tail_lines: usize,
-    /// Bytes kept of each step's log tail.
+    /// Bytes kept of each step's log tail: the cap on stored log text per step.
     pub log_tail_bytes: usize,
+    /// Secrets masked in everything stored (the built-in patterns by default).
+    pub redactor: SharedRedactor,
 }
 
 impl Default for AssembleOptions {
@@ -34,6 +37,7 @@ impl Default for AssembleOptions {
         AssembleOptions {
             log_tail_lines: 10,
             log_tail_bytes: 4096,
+            redactor: SharedRedactor::default(),
         }
     }
 }
@@ -181,7 +185,9 @@ impl Assembler {
         if !p.saw_any && p.meta == BuildMeta::default() {
             return None;
         }
-        Some(p.into_build(&self.source, self.format, truncated))
+        let mut build = p.into_build(&self.source, self.format, truncated);
+        self.options.redactor.redact_build(&mut build);
+        Some(build)
     }
 }
 
@@ -437,7 +443,7 @@ pub fn is_pull_status(id: &str) -> bool {
 }
 
 fn push_tail(tail: &mut Vec<String>, data: &[u8], opts: &AssembleOptions) {
-    if opts.log_tail_lines == 0 || data.is_empty() {
+    if opts.log_tail_lines == 0 || opts.log_tail_bytes == 0 || data.is_empty() {
         return;
     }
     // Only the end of a large chunk can reach the tail.
@@ -456,6 +462,15 @@ fn push_tail(tail: &mut Vec<String>, data: &[u8], opts: &AssembleOptions) {
     let mut total: usize = tail.iter().map(String::len).sum();
     while total > opts.log_tail_bytes && tail.len() > 1 {
         total -= tail.remove(0).len();
+    }
+    if total > opts.log_tail_bytes {
+        // One line longer than the cap: keep its end, cut at a character boundary.
+        let line = &mut tail[0];
+        let mut cut = line.len() - opts.log_tail_bytes;
+        while !line.is_char_boundary(cut) {
+            cut += 1;
+        }
+        line.drain(..cut);
     }
 }
 

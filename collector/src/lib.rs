@@ -10,6 +10,7 @@ pub mod error;
 pub mod event;
 pub mod ingest;
 pub mod model;
+pub mod redact;
 pub mod store;
 pub mod time;
 

@@ -478,3 +478,57 @@ fn the_same_bytes_give_the_same_id_and_different_builds_differ() {
     assert_ne!(a.id, c.id);
     assert_eq!(a.id.len(), 32);
 }
+
+#[test]
+fn secrets_are_masked_before_storage_and_log_text_is_capped() {
+    // A real failing build whose step prints a token and whose command line carries a secret.
+    let text = std::fs::read_to_string(sample(
+        "busybox-buildx0.13/local-buildx0.13.1-moby20.10.24_error.plain.txt",
+    ))
+    .unwrap();
+    let hostile = text
+        .replace("echo \"about to fail\"", "echo \"AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMIK7MDENG\"")
+        .replace("#8 0.074 about to fail", "#8 0.074 cloning https://bob:hunter2@git.example.com/repo ghp_0123456789abcdefghijklmnopqrstuvwxyz");
+    let opts = AssembleOptions::default();
+    let b = &read_builds("h", hostile.as_bytes(), None, &opts)
+        .unwrap()
+        .builds[0];
+    let dump = serde_json::to_string(b).unwrap();
+    for secret in ["wJalrXUtnFEMIK7MDENG", "hunter2", "ghp_0123456789"] {
+        assert!(!dump.contains(secret), "{secret} leaked: {dump}");
+    }
+    assert!(dump.contains("AWS_SECRET_ACCESS_KEY=[redacted]"));
+    // Opting out keeps the text; a user pattern masks more.
+    let raw = AssembleOptions {
+        redactor: std::sync::Arc::new(
+            collector::redact::Redactor::new(false, &["failure detail".into()]).unwrap(),
+        ),
+        ..AssembleOptions::default()
+    };
+    let b = &read_builds("h", hostile.as_bytes(), None, &raw)
+        .unwrap()
+        .builds[0];
+    let dump = serde_json::to_string(b).unwrap();
+    assert!(dump.contains("hunter2") && !dump.contains("failure detail"));
+    // A log cap of 0 keeps the counts and drops the text.
+    let capped = AssembleOptions {
+        log_tail_bytes: 0,
+        ..AssembleOptions::default()
+    };
+    let b = build_with("app1-series/010-min-web-iter3.rawjson", &capped);
+    let pip = step(&b, "[deps 4/4]");
+    assert_eq!((pip.log_lines, pip.log_tail.as_str()), (20, ""));
+    assert!(pip.log_bytes > 1000);
+    let small = AssembleOptions {
+        log_tail_bytes: 100,
+        ..AssembleOptions::default()
+    };
+    let b = build_with("app1-series/010-min-web-iter3.rawjson", &small);
+    assert!(b.steps.iter().all(|s| s.log_tail.len() <= 100));
+    assert!(step(&b, "[deps 4/4]").log_tail.ends_with("urllib3-2.8.0\n"));
+}
+
+fn build_with(rel: &str, opts: &AssembleOptions) -> Build {
+    let f = std::fs::File::open(sample(rel)).unwrap();
+    read_builds(rel, f, None, opts).unwrap().builds.remove(0)
+}
