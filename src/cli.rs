@@ -37,6 +37,28 @@ pub enum Command {
     Show(ShowArgs),
     /// Run the main job on the bundled sample traces, in a throwaway database.
     Demo(DemoArgs),
+    /// Compare groups of builds by a label (strategy, builder, branch, ...) with statistics.
+    Compare(crate::cli_analysis::CompareArgs),
+    /// Per step across builds: runs, hit rate, pulled share, duration, total time, trend.
+    Steps(crate::cli_analysis::StepsArgs),
+    /// Per week or day: builds, failures, wall time, hit ratio, time saved and lost to busts.
+    Trends(crate::cli_analysis::TrendsArgs),
+    /// Where the cache busted: in one build, or the instructions that bust it most.
+    Busts(crate::cli_analysis::BustsArgs),
+    /// Per-build metrics: hit ratios, savings, pulls, cache I/O, critical path, parallelism.
+    Metrics(crate::cli_analysis::MetricsArgs),
+    /// Write a synthetic build history (for benchmarks) into --db, labelled synthetic=true.
+    Synth(crate::cli_analysis::SynthArgs),
+    /// Write the weekly report (HTML, Markdown, JSON) with charts into a folder.
+    Report(crate::cli_reports::ReportArgs),
+    /// Print one build's summary as Markdown for a CI job page ($GITHUB_STEP_SUMMARY).
+    Summary(crate::cli_reports::SummaryArgs),
+    /// Run a build command, pass its output through unchanged, and store the build it prints.
+    Record(crate::cli_live::RecordArgs),
+    /// Build through the Docker Engine API, showing progress, and store the build.
+    Build(crate::cli_live::BuildArgs),
+    /// Run a matrix of build variants x repetitions against the engine and store every build.
+    Experiment(crate::cli_live::ExperimentArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -64,6 +86,29 @@ pub struct IngestArgs {
     /// Never show a progress bar.
     #[arg(long)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub capture: CaptureArgs,
+    /// Echo stdin to stdout unchanged as it arrives while ingesting it, as a live build
+    /// (`docker build --progress=plain . 2>&1 | buildprof ingest - --tee`).
+    #[arg(long)]
+    pub tee: bool,
+}
+
+/// What is kept of a trace: secret redaction and the log cap (every command that stores builds).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CaptureArgs {
+    /// Mask text matching this regular expression in everything stored (repeatable), on top of
+    /// the built-in secret patterns.
+    #[arg(long = "redact", value_name = "REGEX")]
+    pub redact: Vec<String>,
+    /// Turn off the built-in secret patterns (tokens in URLs, *_SECRET/*_TOKEN/*PASSWORD
+    /// assignments, AWS/GitHub/GitLab/Slack tokens, Authorization headers, private keys).
+    #[arg(long)]
+    pub no_default_redactions: bool,
+    /// Bytes of log text kept per step (its last lines); 0 keeps none. Line and byte counts are
+    /// always kept.
+    #[arg(long, value_name = "BYTES", default_value_t = 4096)]
+    pub log_tail_bytes: usize,
 }
 
 #[derive(Debug, clap::Args)]

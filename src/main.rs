@@ -1,8 +1,14 @@
 //! buildprof: the command-line entry point. Parses arguments, runs one command, and maps the
 //! outcome to an exit code (0 ok, 1 error, 2 usage); a closed pipe exits quietly.
 
+mod capture_view;
 mod cli;
+mod cli_analysis;
+mod cli_live;
+mod cli_reports;
 mod commands;
+mod engine_build;
+mod experiment;
 mod labels;
 mod when;
 

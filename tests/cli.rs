@@ -41,23 +41,48 @@ fn json(db: &Path, args: &[&str]) -> Value {
 const MIN_LAZY: &str = "app1-series/010-min-web-iter3.rawjson";
 const MAX_PULL: &str = "app1-series/009-max-web-iter3.rawjson";
 const COLD: &str = "busybox-buildx0.13/local-buildx0.13.1-moby20.10.24_cold.rawjson.txt";
-const ALL_CACHED: &str = "busybox-buildx0.13/local-buildx0.13.1-moby20.10.24_warm-all-cached.rawjson.txt";
+const ALL_CACHED: &str =
+    "busybox-buildx0.13/local-buildx0.13.1-moby20.10.24_warm-all-cached.rawjson.txt";
 const FAILED: &str = "busybox-buildx0.13/local-buildx0.13.1-moby20.10.24_error.rawjson.txt";
-const EXPORT: &str = "external/docker-actions-toolkit_fixture_docker_test-docker-action_SNHBPN_3.dockerbuild";
+const EXPORT: &str =
+    "external/docker-actions-toolkit_fixture_docker_test-docker-action_SNHBPN_3.dockerbuild";
 
 #[test]
 fn builds_json_contract_and_labels() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("b.db");
-    ok(&db, &["ingest", &sample(MIN_LAZY), "--label", "strategy=min", "--label", "branch=main"]);
-    ok(&db, &["ingest", &sample(MAX_PULL), "--label", "strategy=max"]);
+    ok(
+        &db,
+        &[
+            "ingest",
+            &sample(MIN_LAZY),
+            "--label",
+            "strategy=min",
+            "--label",
+            "branch=main",
+        ],
+    );
+    ok(
+        &db,
+        &["ingest", &sample(MAX_PULL), "--label", "strategy=max"],
+    );
     let all = json(&db, &["builds", "--json"]);
     let all = all.as_array().unwrap();
     assert_eq!(all.len(), 2);
     for b in all {
         for key in [
-            "id", "source", "format", "status", "started_at", "duration_ms", "step_count", "cached_count",
-            "pulled_count", "executed_count", "failed_step", "labels",
+            "id",
+            "source",
+            "format",
+            "status",
+            "started_at",
+            "duration_ms",
+            "step_count",
+            "cached_count",
+            "pulled_count",
+            "executed_count",
+            "failed_step",
+            "labels",
         ] {
             assert!(b.get(key).is_some(), "builds --json lacks {key}: {b}");
         }
@@ -80,14 +105,30 @@ fn show_json_contract() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("s.db");
     ok(&db, &["ingest", &sample(FAILED)]);
-    let id = json(&db, &["builds", "--json"])[0]["id"].as_str().unwrap().to_string();
+    let id = json(&db, &["builds", "--json"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let show = json(&db, &["show", &id[..8], "--json"]);
     assert_eq!(show["status"], "failed");
-    assert_eq!(show["failed_step"], "[bad 2/2] RUN echo \"about to fail\"; echo \"failure detail\" >&2; exit 3");
+    assert_eq!(
+        show["failed_step"],
+        "[bad 2/2] RUN echo \"about to fail\"; echo \"failure detail\" >&2; exit 3"
+    );
     let steps = show["steps"].as_array().unwrap();
     assert_eq!(steps.len(), show["step_count"].as_u64().unwrap() as usize);
     for s in steps {
-        for key in ["name", "stage", "kind", "outcome", "lazy_miss", "started_at", "duration_ms", "error", "inputs"] {
+        for key in [
+            "name",
+            "stage",
+            "kind",
+            "outcome",
+            "lazy_miss",
+            "started_at",
+            "duration_ms",
+            "error",
+            "inputs",
+        ] {
             assert!(s.get(key).is_some(), "show --json step lacks {key}: {s}");
         }
     }
@@ -103,10 +144,18 @@ fn show_json_contract() {
 fn ingest_is_idempotent_and_env_selects_the_database() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("env.db");
-    let first = bin().env("BUILDPROF_DB", &db).args(["ingest", &sample(MIN_LAZY)]).output().unwrap();
+    let first = bin()
+        .env("BUILDPROF_DB", &db)
+        .args(["ingest", &sample(MIN_LAZY)])
+        .output()
+        .unwrap();
     assert!(first.status.success());
     assert!(String::from_utf8_lossy(&first.stdout).starts_with("stored "));
-    let again = bin().env("BUILDPROF_DB", &db).args(["ingest", &sample(MIN_LAZY), "--label", "rep=2"]).output().unwrap();
+    let again = bin()
+        .env("BUILDPROF_DB", &db)
+        .args(["ingest", &sample(MIN_LAZY), "--label", "rep=2"])
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&again.stdout).starts_with("already stored "));
     let all = json(&db, &["builds", "--json"]);
     assert_eq!(all.as_array().unwrap().len(), 1);
@@ -122,9 +171,18 @@ fn stdin_and_multi_record_exports() {
         .stdin(std::fs::File::open(sample(EXPORT)).unwrap())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let all = json(&db, &["builds", "--json"]);
-    let statuses: Vec<&str> = all.as_array().unwrap().iter().map(|b| b["status"].as_str().unwrap()).collect();
+    let statuses: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["status"].as_str().unwrap())
+        .collect();
     assert_eq!(statuses.len(), 4);
     assert_eq!(statuses.iter().filter(|s| **s == "canceled").count(), 3);
     assert_eq!(statuses.iter().filter(|s| **s == "failed").count(), 1);
@@ -137,19 +195,44 @@ fn bad_input_is_exit_1_with_file_and_position_and_loses_nothing() {
     let db = dir.path().join("bad.db");
     ok(&db, &["ingest", &sample(COLD)]);
     let bad = dir.path().join("wrong-shape.json");
-    std::fs::write(&bad, "{\"vertexes\":[{\"digest\":\"a\"}]}\n{\"vertexes\": 7}\n").unwrap();
+    std::fs::write(
+        &bad,
+        "{\"vertexes\":[{\"digest\":\"a\"}]}\n{\"vertexes\": 7}\n",
+    )
+    .unwrap();
     let empty = dir.path().join("empty.log");
     std::fs::write(&empty, "").unwrap();
     let binary = dir.path().join("blob.bin");
     std::fs::write(&binary, [0u8, 1, 2, 3, 255, 254]).unwrap();
-    let out = run(&db, &["ingest", bad.to_str().unwrap(), empty.to_str().unwrap(), binary.to_str().unwrap(), &sample(ALL_CACHED)]);
+    let out = run(
+        &db,
+        &[
+            "ingest",
+            bad.to_str().unwrap(),
+            empty.to_str().unwrap(),
+            binary.to_str().unwrap(),
+            &sample(ALL_CACHED),
+        ],
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(&format!("error: {}: malformed rawjson input at line 2", bad.display())), "{err}");
-    assert!(err.contains(&format!("error: {}: input is empty", empty.display())), "{err}");
+    assert!(
+        err.contains(&format!(
+            "error: {}: malformed rawjson input at line 2",
+            bad.display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("error: {}: input is empty", empty.display())),
+        "{err}"
+    );
     assert!(err.contains("binary data"), "{err}");
     // The good files around the bad ones are stored; nothing before is lost.
-    assert_eq!(json(&db, &["builds", "--json"]).as_array().unwrap().len(), 2);
+    assert_eq!(
+        json(&db, &["builds", "--json"]).as_array().unwrap().len(),
+        2
+    );
 }
 
 #[test]
@@ -169,7 +252,10 @@ fn truncated_input_is_stored_as_incomplete_with_a_warning() {
 fn usage_errors_exit_2_and_newer_databases_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("u.db");
-    assert_eq!(run(&db, &["ingest", "--format", "yaml", "x"]).status.code(), Some(2));
+    assert_eq!(
+        run(&db, &["ingest", "--format", "yaml", "x"]).status.code(),
+        Some(2)
+    );
     assert_eq!(run(&db, &["frobnicate"]).status.code(), Some(2));
     let out = run(&db, &["ingest", "--label", "novalue", &sample(COLD)]);
     assert_eq!(out.status.code(), Some(1));
@@ -181,7 +267,8 @@ fn usage_errors_exit_2_and_newer_databases_are_refused() {
     }
     let out = run(&db, &["builds"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("schema version 99, newer than this buildprof supports"));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("schema version 99, newer than this buildprof supports"));
     let out = run(&db, &["show", "0000"]);
     assert_eq!(out.status.code(), Some(1));
 }
@@ -237,7 +324,11 @@ fn demo_runs_on_the_bundled_samples() {
         .args(["demo", "--dir", &sample("")])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("-> 74 builds"), "{text}");
     assert!(text.contains("lazy miss"), "{text}");

@@ -114,7 +114,11 @@ fn assert_consistent(db: &Path) {
         .unwrap();
     assert_eq!(ok, "ok");
     let tables: i64 = conn
-        .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     if tables == 0 {
         return; // killed before the schema was created: its transaction left nothing behind

@@ -162,8 +162,37 @@ fn memory(path: &str) {
     );
 }
 
+/// Where the time goes on FILE: decoding alone, decoding and assembling, the whole read.
+fn stages(path: &str) {
+    let bytes = std::fs::read(path).unwrap();
+    let format = collector::decode::sniff(&bytes[..bytes.len().min(65536)]).expect("a trace");
+    let t = Instant::now();
+    let n = collector::decode::decoder(format, bytes.as_slice()).count();
+    let decode = t.elapsed();
+    let t = Instant::now();
+    let mut asm = collector::assemble::Assembler::new("x", format);
+    for ev in collector::decode::decoder(format, bytes.as_slice()) {
+        let _ = asm.push(ev.unwrap());
+    }
+    let steps = asm.finish(false).map_or(0, |b| b.steps.len());
+    let assemble = t.elapsed();
+    let t = Instant::now();
+    ingest(&bytes);
+    let whole = t.elapsed();
+    println!(
+        "{n} events, {steps} steps: decode {:.2} s, decode+assemble {:.2} s, read_builds {:.2} s",
+        decode.as_secs_f64(),
+        assemble.as_secs_f64(),
+        whole.as_secs_f64()
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--stages") {
+        stages(args.get(i + 1).expect("--stages FILE"));
+        return;
+    }
     if let Some(i) = args.iter().position(|a| a == "--memory") {
         memory(args.get(i + 1).expect("--memory FILE"));
         return;

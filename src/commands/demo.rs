@@ -70,6 +70,11 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
         db.display()
     ));
     print(&text)?;
+    let report = super::report::demo_report(&store, Path::new(DEMO_DIR))?;
+    print(&format!(
+        "\nReport of the sample builds' last week: {}\n",
+        report.display()
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
 

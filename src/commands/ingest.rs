@@ -21,8 +21,12 @@ use crate::when::now_ns;
 const BAR_BYTES: u64 = 32 << 20;
 
 pub fn run(db: &Path, args: IngestArgs) -> Result<ExitCode> {
+    if args.tee {
+        return super::record::ingest_tee(db, &args);
+    }
     let labels = parse_labels(&args.labels)?;
     let format = format_of(args.format);
+    let options = super::capture_options(&args.capture)?;
     let inputs = if args.inputs.is_empty() {
         if std::io::stdin().is_terminal() {
             bail!("nothing to ingest: name trace files, or pipe a build's progress into `buildprof ingest -`");
@@ -43,7 +47,7 @@ pub fn run(db: &Path, args: IngestArgs) -> Result<ExitCode> {
             .then(|| progress_bar(total));
     let mut failures = 0;
     for input in &inputs {
-        let result = ingest_one(&mut store, input, format, &labels, bar.as_ref());
+        let result = ingest_one(&mut store, input, format, &labels, &options, bar.as_ref());
         match result {
             Ok(lines) => {
                 let text: String = lines.into_iter().map(|l| l + "\n").collect();
@@ -72,7 +76,7 @@ pub fn run(db: &Path, args: IngestArgs) -> Result<ExitCode> {
     })
 }
 
-fn format_of(f: FormatArg) -> Option<Format> {
+pub(crate) fn format_of(f: FormatArg) -> Option<Format> {
     match f {
         FormatArg::Auto => None,
         FormatArg::Rawjson => Some(Format::Rawjson),
@@ -100,6 +104,7 @@ fn ingest_one(
     input: &str,
     format: Option<Format>,
     labels: &[(String, String)],
+    options: &AssembleOptions,
     bar: Option<&ProgressBar>,
 ) -> Result<Vec<String>> {
     let (name, reader): (String, Box<dyn Read>) = if input == "-" {
@@ -115,7 +120,7 @@ fn ingest_one(
         Some(b) => Box::new(b.wrap_read(reader)),
         None => reader,
     };
-    let out = read_builds(&name, reader, format, &AssembleOptions::default())?;
+    let out = read_builds(&name, reader, format, options)?;
     let mut lines = Vec::new();
     if let Some(t) = &out.truncated {
         lines.push(format!(

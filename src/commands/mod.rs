@@ -1,9 +1,20 @@
 //! Subcommand implementations; `run` dispatches the parsed command line.
 
+mod build;
 mod builds;
+mod busts;
+mod compare;
 mod demo;
+mod experiment;
 mod ingest;
+mod metrics;
+mod record;
+mod report;
 mod show;
+mod steps;
+mod summary;
+mod synth;
+mod trends;
 
 use std::process::ExitCode;
 
@@ -18,7 +29,31 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Builds(args) => builds::run(&cli.db, args),
         Command::Show(args) => show::run(&cli.db, args),
         Command::Demo(args) => demo::run(args),
+        Command::Compare(args) => compare::run(&cli.db, args),
+        Command::Steps(args) => steps::run(&cli.db, args),
+        Command::Trends(args) => trends::run(&cli.db, args),
+        Command::Busts(args) => busts::run(&cli.db, args),
+        Command::Metrics(args) => metrics::run(&cli.db, args),
+        Command::Synth(args) => synth::run(&cli.db, args),
+        Command::Report(args) => report::run(&cli.db, args),
+        Command::Summary(args) => summary::run(&cli.db, args),
+        Command::Record(args) => record::run(&cli.db, args),
+        Command::Build(args) => build::run(&cli.db, args),
+        Command::Experiment(args) => experiment::run(&cli.db, args),
     }
+}
+
+/// Assembly options (redaction, log cap) from the command line.
+pub fn capture_options(
+    args: &crate::cli::CaptureArgs,
+) -> Result<collector::assemble::AssembleOptions> {
+    let redactor = collector::redact::Redactor::new(!args.no_default_redactions, &args.redact)
+        .context("invalid --redact pattern")?;
+    Ok(collector::assemble::AssembleOptions {
+        log_tail_bytes: args.log_tail_bytes,
+        redactor: std::sync::Arc::new(redactor),
+        ..collector::assemble::AssembleOptions::default()
+    })
 }
 
 /// Opens the database named on the command line, with the path in any error.

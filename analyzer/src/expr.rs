@@ -1,0 +1,55 @@
+//! Polars expressions shared by the analyses: what counts as a hit, a run, an instruction.
+
+use polars::prelude::*;
+
+use crate::load::{kind, outcome};
+
+/// A cache hit: `cached` or `pulled` (a lazy miss is stored as `executed`, so it is not one).
+pub fn hit() -> Expr {
+    col("outcome").lt_eq(lit(outcome::PULLED))
+}
+
+/// The step ran (executed, failed or canceled part-way): its duration is work the build did.
+pub fn ran() -> Expr {
+    col("outcome").gt_eq(lit(outcome::EXECUTED))
+}
+
+/// A clean run whose duration says what the step costs (executed, not failed or canceled).
+pub fn executed() -> Expr {
+    col("outcome").eq(lit(outcome::EXECUTED))
+}
+
+/// A Dockerfile instruction other than `FROM`.
+pub fn instruction() -> Expr {
+    col("kind").eq(lit(kind::INSTRUCTION))
+}
+
+/// Sum of a boolean condition as a `u32` count.
+pub fn count_if(cond: Expr) -> Expr {
+    cond.cast(DataType::UInt32).sum()
+}
+
+/// Left join on equal-named key columns.
+pub fn left_join(left: LazyFrame, right: LazyFrame, on: &[&str]) -> LazyFrame {
+    let keys: Vec<Expr> = on.iter().map(|c| col(*c)).collect();
+    left.join(right, keys.clone(), keys, JoinArgs::new(JoinType::Left))
+}
+
+/// Inner join on equal-named key columns.
+pub fn inner_join(left: LazyFrame, right: LazyFrame, on: &[&str]) -> LazyFrame {
+    let keys: Vec<Expr> = on.iter().map(|c| col(*c)).collect();
+    left.join(right, keys.clone(), keys, JoinArgs::new(JoinType::Inner))
+}
+
+/// The 90th percentile with linear interpolation (numpy's default).
+pub fn p90(e: Expr) -> Expr {
+    e.quantile(lit(0.9), QuantileMethod::Linear)
+}
+
+/// Sort options: ascending, nulls last, stable.
+pub fn sort_asc(n: usize) -> SortMultipleOptions {
+    SortMultipleOptions::default()
+        .with_order_descending_multi(vec![false; n])
+        .with_nulls_last(true)
+        .with_maintain_order(true)
+}

@@ -1,0 +1,270 @@
+//! `buildprof report` and `buildprof summary` end to end on the app1 strategy series: what the
+//! report says (checked against the traces), the JSON content, the files written, and insta
+//! snapshots of the Markdown and HTML with timings redacted.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_buildprof"));
+    c.env_remove("BUILDPROF_DB");
+    c
+}
+
+fn run(db: &Path, args: &[&str]) -> Output {
+    bin().arg("--db").arg(db).args(args).output().unwrap()
+}
+
+fn ok(db: &Path, args: &[&str]) -> String {
+    let out = run(db, args);
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Ingests the 24 builds of `sample-traces/app1-series` with their manifest labels.
+fn app1_series(db: &Path) {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-traces");
+    let manifest = std::fs::read_to_string(root.join("manifest.tsv")).unwrap();
+    for line in manifest.lines().filter(|l| l.starts_with("app1-series/")) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let file = root.join(cols[0]);
+        let mut args = vec!["ingest".to_string(), file.display().to_string()];
+        for l in cols[2].split(',') {
+            args.push("--label".into());
+            args.push(l.into());
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        ok(db, &args);
+    }
+}
+
+/// The series ran on 2026-11-22 between 03:22 and 03:26 UTC.
+const PERIOD: [&str; 4] = ["--since", "2026-11-22", "--until", "2026-11-23"];
+
+fn report(db: &Path, out: &Path, formats: &str, extra: &[&str]) -> String {
+    let mut args = vec![
+        "report",
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        formats,
+    ];
+    args.extend(PERIOD);
+    args.extend(extra);
+    ok(db, &args)
+}
+
+/// Durations (`850ms`, `4.2s`, `3m12s`, `1h04m`, `10.7 s`) become `[t]`; SVG bodies and the
+/// style sheet are left out (the charts are checked in the browser test).
+fn redact(text: &str) -> String {
+    let svg = regex::Regex::new(r"(?s)<svg [^>]*>.*?</svg>").unwrap();
+    let style = regex::Regex::new(r"(?s)<style>.*?</style>").unwrap();
+    let time =
+        regex::Regex::new(r"\b\d+(\.\d+)?(ms|s|m\d\ds|h\d\dm)\b|\b\d+(\.\d+)?(–\d+(\.\d+)?)? s\b")
+            .unwrap();
+    let text = text.replace(env!("CARGO_MANIFEST_DIR"), "[repo]");
+    let text = svg.replace_all(&text, "<svg>[chart]</svg>");
+    let text = style.replace_all(&text, "<style>[css]</style>");
+    time.replace_all(&text, "[t]").into_owned()
+}
+
+#[test]
+fn report_content_json_and_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    app1_series(&db);
+    let out = dir.path().join("out");
+    let printed = report(&db, &out, "html,md,json", &["--png"]);
+    for f in [
+        "report.html",
+        "report.md",
+        "report.json",
+        "waterfall.png",
+        "weekly-wall.png",
+        "weekly-hits.png",
+        "builds.png",
+    ] {
+        let p = out.join(f);
+        assert!(p.exists(), "{f} not written");
+        assert!(printed.contains(&p.display().to_string()), "{printed}");
+    }
+    let png = std::fs::read(out.join("waterfall.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+
+    let json: Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    // Every build of the series is in the period; 4 strategies x 6 iterations.
+    assert_eq!(json["headline"]["builds"]["current"], 24);
+    assert_eq!(json["headline"]["failures"]["current"], 0);
+    assert_eq!(json["builds"].as_array().unwrap().len(), 24);
+    let hit = json["headline"]["hit_ratio"]["current"].as_f64().unwrap();
+    assert!(hit > 0.0 && hit < 1.0, "{hit}");
+    // The slowest build is the cold mode=min build of the deps change (19.4 s in `builds`).
+    let slowest = &json["slowest_build"];
+    assert!(slowest["source"]
+        .as_str()
+        .unwrap()
+        .ends_with("014-min-deps-iter4.plain.log"));
+    assert_eq!(slowest["steps"].as_array().unwrap().len(), 20);
+    let classes: Vec<&str> = slowest["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["class"].as_str().unwrap())
+        .collect();
+    assert!(classes.iter().all(|c| *c == "executed"), "{classes:?}");
+    // The strategy table groups by `strategy` with the four values.
+    let groups: Vec<&str> = json["strategies"]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(json["strategies"]["label"], "strategy");
+    let mut sorted = groups.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["inline", "local", "max", "min"]);
+    // The warm local builder hits every instruction: its group's hit ratio is 100%.
+    let local = json["strategies"]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["value"] == "local")
+        .unwrap();
+    assert_eq!(local["hit_ratio"], 1.0);
+    // mode=min builds re-run the deps stage that max pulls: the venv step busts most, by lazy misses.
+    let top = &json["cache_busts"][0];
+    assert_eq!(top["stage"], "deps");
+    assert!(top["lazy_misses"].as_u64().unwrap() > 0, "{top}");
+    // The trend window is 12 weeks ending with the week of 2026-11-16.
+    let weeks = json["weeks"].as_array().unwrap();
+    assert_eq!(weeks.len(), 12);
+    assert_eq!(weeks[11]["week_start"], "2026-11-16");
+    assert_eq!(weeks[11]["builds"], 24);
+    assert_eq!(weeks[0]["builds"], 0);
+
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("![Waterfall of build"), "PNG links with --png");
+    assert!(md.contains("](waterfall.png)"));
+}
+
+#[test]
+fn markdown_links_svg_files_written_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    app1_series(&db);
+    let out = dir.path().join("md");
+    report(&db, &out, "md", &[]);
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    for stem in ["weekly-wall", "weekly-hits", "builds", "waterfall"] {
+        assert!(md.contains(&format!("]({stem}.svg)")), "{stem} not linked");
+        let svg = std::fs::read_to_string(out.join(format!("{stem}.svg"))).unwrap();
+        assert!(svg.starts_with("<svg"), "{stem}.svg");
+        assert!(
+            svg.contains("currentColor"),
+            "{stem}.svg follows the page colour"
+        );
+    }
+    assert!(!out.join("report.html").exists());
+}
+
+#[test]
+fn snapshot_report_markdown_and_html() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    app1_series(&db);
+    let out = dir.path().join("snap");
+    report(&db, &out, "md,html", &[]);
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    insta::assert_snapshot!("report_markdown", redact(&md));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    insta::assert_snapshot!("report_html", redact(&html));
+}
+
+#[test]
+fn snapshot_summary_of_a_lazy_miss_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    app1_series(&db);
+    // 010-min-web-iter3: mode=min on a cold builder, three lazy misses.
+    let builds: Value = serde_json::from_str(&ok(
+        &db,
+        &[
+            "builds",
+            "--json",
+            "--label",
+            "strategy=min",
+            "--label",
+            "change=web",
+        ],
+    ))
+    .unwrap();
+    let id = builds[0]["id"].as_str().unwrap().to_string();
+    let md = ok(
+        &db,
+        &["summary", &id[..10], "--baseline-label", "strategy=max"],
+    );
+    assert!(md.contains("strategy=max median of"), "{md}");
+    assert!(md.contains("lazy miss"), "{md}");
+    insta::assert_snapshot!("summary_min_web", redact(&md));
+    let json: Value = serde_json::from_str(&ok(&db, &["summary", &id, "--json"])).unwrap();
+    assert_eq!(json["lazy_misses"], 3);
+    assert_eq!(json["build_id"], id);
+    // --last is the most recently stored build: the series' last file.
+    let last: Value = serde_json::from_str(&ok(&db, &["summary", "--last", "--json"])).unwrap();
+    assert!(
+        last["source"]
+            .as_str()
+            .unwrap()
+            .ends_with("024-local-none-iter6.plain.log"),
+        "{last}"
+    );
+}
+
+#[test]
+fn empty_period_and_bad_arguments() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("e.db");
+    app1_series(&db);
+    let out = dir.path().join("empty");
+    let o = run(
+        &db,
+        &[
+            "report",
+            "--out",
+            out.to_str().unwrap(),
+            "--since",
+            "2020-01-01",
+            "--until",
+            "2020-01-08",
+            "--format",
+            "md,json",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let json: Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(json["headline"]["builds"]["current"], 0);
+    assert_eq!(json["slowest_build"], Value::Null);
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("No builds started in this period."), "{md}");
+
+    let bad = run(&db, &["report", "--format", "pdf"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown report format \"pdf\""));
+    let backwards = run(
+        &db,
+        &["report", "--since", "2026-11-23", "--until", "2026-11-22"],
+    );
+    assert_eq!(backwards.status.code(), Some(1));
+    let empty_db = dir.path().join("none.db");
+    let none = run(&empty_db, &["summary"]);
+    assert_eq!(none.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("no builds stored yet"));
+}
