@@ -206,3 +206,66 @@ fn ingest_tee_echoes_stdin_and_stores_the_build() {
     assert_eq!(b[0]["labels"]["via"], "pipe");
     assert_eq!(b[0]["status"], "failed");
 }
+
+#[test]
+fn sigterm_reaches_the_command_and_its_exit_code_comes_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("b.db");
+    let ready = dir.path().join("ready");
+    let script = format!(
+        "trap 'echo \"#1 CANCELED\" >&2; exit 9' TERM; echo '#1 [1/1] RUN sleep' >&2; touch {}; i=0; while [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done",
+        ready.display()
+    );
+    let child = bin()
+        .arg("--db")
+        .arg(&db)
+        .args(["record", "--quiet", "--", "sh", "-c", &script])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !ready.exists() {
+        assert!(start.elapsed().as_secs() < 20, "the command did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Give buildprof's signal thread a moment after the spawn, then TERM buildprof only.
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(9),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).ends_with("#1 CANCELED\n"));
+    assert_eq!(
+        builds(&db).len(),
+        1,
+        "the interrupted build is still recorded"
+    );
+}
+
+#[test]
+fn secrets_on_the_command_line_are_not_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("b.db");
+    let argv = vec![
+        "sh".to_string(),
+        "-c".into(),
+        "cat \"$1\" >&2".into(),
+        "API_TOKEN=hunter2-very-secret".into(),
+        sample(PLAIN_CI).display().to_string(),
+    ];
+    let out = record(&db, &["--quiet"], &argv);
+    assert_eq!(out.status.code(), Some(0));
+    let b = builds(&db);
+    let source = b[0]["source"].as_str().unwrap();
+    assert!(source.starts_with("record: sh -c"), "{source}");
+    assert!(!source.contains("hunter2"), "{source}");
+}

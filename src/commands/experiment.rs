@@ -64,6 +64,7 @@ pub fn run(db: &Path, args: ExperimentArgs) -> Result<ExitCode> {
         rt: &rt,
         store: &mut store,
         visible,
+        quiet: args.quiet,
         options: capture_options(&args.capture)?,
     }
     .run();

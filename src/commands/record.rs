@@ -32,7 +32,10 @@ pub fn run(db: &Path, args: RecordArgs) -> Result<ExitCode> {
         argv: args.command,
         ..RecordedCommand::default()
     };
-    let source = format!("record: {}", cmd.display());
+    // The command line is stored as the build's source: mask secrets in it (`--build-arg`s).
+    let source = options
+        .redactor
+        .apply(&format!("record: {}", cmd.display()));
     let config = CaptureConfig {
         source: source.clone(),
         format: format_of(args.format),

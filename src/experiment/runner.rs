@@ -36,6 +36,8 @@ pub struct Runner<'a> {
     pub rt: &'a tokio::runtime::Runtime,
     pub store: &'a mut Store,
     pub visible: bool,
+    /// No per-build lines either (`--quiet`).
+    pub quiet: bool,
     /// Redaction and log limits for every build stored.
     pub options: AssembleOptions,
 }
@@ -102,7 +104,7 @@ impl Runner<'_> {
                             .map(|d| format!(", {:.2}s", d as f64 / 1e9))
                             .unwrap_or_default()
                     );
-                    if self.visible {
+                    if !self.quiet {
                         view.println(&line);
                     }
                     report.recorded.push((variant.name.clone(), build));
@@ -287,7 +289,10 @@ impl Runner<'_> {
             cwd: Some(self.spec.workdir.clone()),
         };
         let config = CaptureConfig {
-            source: format!("record: {}", cmd.display()),
+            source: self
+                .options
+                .redactor
+                .apply(&format!("record: {}", cmd.display())),
             format: None,
             options: self.options.clone(),
         };

@@ -25,7 +25,7 @@ use xxhash_rust::xxh3::Xxh3;
 
 use crate::assemble::{AssembleOptions, Assembler};
 use crate::decode::ci_prefix::clean_line;
-use crate::decode::{decoder, sniff, SNIFF_BYTES};
+use crate::decode::{decoder, sniff};
 use crate::error::DecodeError;
 use crate::event::{Event, Nanos};
 use crate::model::{Build, Format};
@@ -333,23 +333,17 @@ impl LineFeed {
         buf.extend_from_slice(rest);
     }
 
-    /// Reads lines until the format is clear; they stay queued for the decoder.
+    /// Reads lines until one is BuildKit progress and returns its format; that line stays
+    /// queued for the decoder. Lines before it are not progress (a tool's own chatter, on
+    /// either stream) and are left out, however many there are.
     fn sniff(&mut self) -> Option<Format> {
-        let mut held = Vec::new();
-        let mut text = Vec::new();
-        let mut found = None;
         while let Some(line) = self.next_line() {
-            text.extend_from_slice(&line.2);
-            held.push(line);
-            found = sniff(&text);
-            if found.is_some() || text.len() >= SNIFF_BYTES {
-                break;
+            if let Some(f) = sniff(&line.2) {
+                self.lines.push_front(line);
+                return Some(f);
             }
         }
-        for l in held.into_iter().rev() {
-            self.lines.push_front(l);
-        }
-        found
+        None
     }
 
     fn emit(&mut self, at: Nanos, stream: u8, line: &[u8]) {
@@ -468,6 +462,16 @@ mod tests {
         let a = capture_of(&[(MERGED, PLAIN.as_bytes())], None);
         let b = capture_of(&[(MERGED, PLAIN.as_bytes())], None);
         assert_ne!(a.builds[0].id, b.builds[0].id);
+    }
+
+    #[test]
+    fn much_stdout_before_the_progress_does_not_hide_it() {
+        let noise: Vec<u8> = (0..100_000)
+            .flat_map(|i| format!("{i}\n").into_bytes())
+            .collect();
+        let out = capture_of(&[(STDOUT, &noise), (STDERR, PLAIN.as_bytes())], None);
+        assert_eq!(out.format, Some(Format::Plain));
+        assert_eq!(out.builds[0].steps.len(), 3);
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! every byte stays on its stream and in order, and the order across the two streams is kept
 //! as closely as two pipes allow. Bytes are written before they are decoded, and decoding runs
 //! on its own thread, so the command never waits on buildprof unless decoding falls far behind.
+//! Like `tee`, the run ends when the output pipes close: a background process the command
+//! leaves running with its output open keeps buildprof waiting for it.
 
 use std::ffi::OsString;
 use std::fs::File;
