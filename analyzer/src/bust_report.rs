@@ -75,7 +75,7 @@ pub fn build_busts(conn: &rusqlite::Connection, id: &str) -> Result<BuildBusts> 
         .map(str::to_string);
     let steps = loaded.steps.clone().lazy();
     let found = busts::with_previous(
-        busts::detect(steps.clone(), loaded.copy_from_stages()?.lazy()),
+        busts::detect(steps.clone(), loaded.copy_from_stages()?.lazy())?,
         busts::previous_on_branch(loaded.builds.clone().lazy(), branch.lazy()),
         steps.clone(),
     )
@@ -162,7 +162,7 @@ pub fn bust_summary(
     let found = busts::detect(
         loaded.steps.clone().lazy(),
         loaded.copy_from_stages()?.lazy(),
-    )
+    )?
     .collect()?;
     let builds = loaded.builds.height();
     let by_ident = found

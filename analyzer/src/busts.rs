@@ -67,7 +67,10 @@ pub struct PreviousBuild {
 /// `build`, `stage`, `stage_index`, `seq`, `ident`, `digest`, `lazy`, `reran` (u32), `rerun_ns` (i64).
 /// `steps` needs the identity columns (see [`crate::load::StepSelect::identity`]);
 /// `copy_from` is [`Loaded::copy_from_stages`].
-pub fn detect(steps: LazyFrame, copy_from: LazyFrame) -> LazyFrame {
+pub fn detect(steps: LazyFrame, copy_from: LazyFrame) -> crate::Result<LazyFrame> {
+    // Composite keys (build in the high 32 bits) make every lookup a one-column operation.
+    let with_build =
+        |e: Expr| col("build").cast(DataType::UInt64) * lit(1u64 << 32) + e.cast(DataType::UInt64);
     let instr = steps
         .filter(instruction().and(col("stage_index").is_not_null()))
         .select([
@@ -79,50 +82,74 @@ pub fn detect(steps: LazyFrame, copy_from: LazyFrame) -> LazyFrame {
             col("stage"),
             col("stage_index"),
             col("digest"),
-            col("parent"),
+            with_build(col("stage")).alias("group"),
+            with_build(col("digest")).alias("digest_key"),
+            with_build(col("parent")).alias("parent_key"),
             hit().alias("hit"),
             ran().alias("ran"),
-        ]);
-    let same_stage = col("build")
-        .eq(col("build").shift(lit(1)))
-        .and(col("stage").eq(col("stage").shift(lit(1))));
-    let ordered = instr
-        .clone()
-        .sort(["build", "stage", "stage_index"], sort_asc(3))
-        .with_column(
-            when(same_stage)
+        ])
+        .collect()?;
+    // Sets for membership tests (`is_in` keeps row order, unlike a join).
+    let keys = |cond: Expr, key: &str| -> crate::Result<Series> {
+        Ok(instr
+            .clone()
+            .lazy()
+            .filter(cond.and(col(key).is_not_null()))
+            .select([col(key)])
+            .unique(None, UniqueKeepStrategy::Any)
+            .collect()?
+            .column(key)?
+            .as_materialized_series()
+            .clone())
+    };
+    let instruction_digests = keys(lit(true), "digest_key")?;
+    let hit_digests = keys(col("hit"), "digest_key")?;
+    let ran_groups = keys(col("ran"), "group")?;
+
+    // In stage order. Every step below is a vectorised pass over the sorted rows: group
+    // boundaries come from shifts, "is there a hit in this build" and "is this row at or after
+    // the first candidate of its stage" from running maxima over dense group numbers.
+    let new_group = col("group")
+        .neq(col("group").shift(lit(1)))
+        .fill_null(lit(true));
+    let new_build = col("build")
+        .neq(col("build").shift(lit(1)))
+        .fill_null(lit(true));
+    let dense = |starts: Expr| starts.cast(DataType::UInt32).cum_sum(false);
+    let base_is_instruction =
+        col("parent_key").is_in(lit(instruction_digests).implode(false), false);
+    let base_hit = when(base_is_instruction)
+        .then(col("parent_key").is_in(lit(hit_digests).implode(false), false))
+        .otherwise(lit(NULL).cast(DataType::Boolean));
+    let candidates = left_join(instr.lazy(), copy_from, &["ident"])
+        .sort(["group", "stage_index"], sort_asc(2))
+        .with_columns([
+            dense(new_group.clone()).alias("g"),
+            dense(new_build).alias("b"),
+            when(new_group.not())
                 .then(col("hit").shift(lit(1)))
                 .otherwise(lit(NULL).cast(DataType::Boolean))
                 .alias("prev_hit"),
-        );
-    // The base of a stage's first instruction: the instruction its first input points to.
-    let bases = instr
-        .clone()
-        .filter(col("digest").is_not_null())
-        .select([
-            col("build"),
-            col("digest").alias("parent"),
-            col("hit").alias("base_hit"),
+            base_hit.alias("base_hit"),
+            with_build(col("from_stage"))
+                .is_in(lit(ran_groups).implode(false), false)
+                .fill_null(lit(false))
+                .alias("from_ran"),
         ])
-        .unique(None, UniqueKeepStrategy::Any);
-    let any_hit = instr
-        .clone()
-        .group_by([col("build")])
-        .agg([count_if(col("hit")).gt(lit(0u32)).alias("build_has_hit")]);
-    // Stages with a step that ran, per build, for `COPY --from=<stage>`.
-    let ran_stages = instr
-        .clone()
-        .filter(col("ran"))
-        .select([col("build"), col("stage").alias("from_stage")])
-        .unique(None, UniqueKeepStrategy::Any)
-        .with_column(lit(true).alias("from_ran"));
-    let joined = left_join(
-        left_join(ordered, bases, &["build", "parent"]),
-        any_hit,
-        &["build"],
-    );
-    let joined = left_join(joined, copy_from, &["ident"]);
-    let candidates = left_join(joined, ran_stages, &["build", "from_stage"])
+        .with_column(
+            // A hit at or before this row in the same build, or at or after it.
+            when(col("hit"))
+                .then(col("b"))
+                .otherwise(lit(0u32))
+                .cum_max(false)
+                .eq(col("b"))
+                .or(when(col("hit"))
+                    .then(col("b"))
+                    .otherwise(lit(u32::MAX))
+                    .cum_min(true)
+                    .eq(col("b")))
+                .alias("build_has_hit"),
+        )
         .with_column(
             col("prev_hit")
                 .fill_null(col("base_hit"))
@@ -131,37 +158,41 @@ pub fn detect(steps: LazyFrame, copy_from: LazyFrame) -> LazyFrame {
         )
         .with_column(
             col("ran")
-                .and(
-                    col("lazy")
-                        .or(col("pred_hit").and(col("from_ran").fill_null(lit(false)).not())),
-                )
+                .and(col("lazy").or(col("pred_hit").and(col("from_ran").not())))
                 .alias("candidate"),
+        )
+        .with_column(
+            // The dense number of the latest stage with a candidate so far: equal to this row's
+            // own number from its stage's first candidate on.
+            when(col("candidate"))
+                .then(col("g"))
+                .otherwise(lit(0u32))
+                .cum_max(false)
+                .eq(col("g"))
+                .alias("from_bust"),
         );
-    let first = candidates
-        .clone()
-        .filter(col("candidate"))
-        .group_by([col("build"), col("stage")])
-        .agg([col("stage_index").min().alias("bust_index")]);
-    let at_bust = col("stage_index").eq(col("bust_index"));
-    inner_join(candidates, first, &["build", "stage"])
-        .filter(col("stage_index").gt_eq(col("bust_index")))
-        .group_by([col("build"), col("stage")])
+    // Within a stage the rows keep their order, so the first row from the bust on is the bust.
+    Ok(candidates
+        .filter(col("from_bust"))
+        .with_column(
+            when(col("ran"))
+                .then(col("dur_ns"))
+                .otherwise(lit(0i64))
+                .alias("ran_ns"),
+        )
+        .group_by_stable([col("group")])
         .agg([
-            col("bust_index").first().alias("stage_index"),
-            col("seq").filter(at_bust.clone()).first().alias("seq"),
-            col("ident").filter(at_bust.clone()).first().alias("ident"),
-            col("digest")
-                .filter(at_bust.clone())
-                .first()
-                .alias("digest"),
-            col("lazy").filter(at_bust).first().alias("lazy"),
+            col("build").first(),
+            col("stage").first(),
+            col("stage_index").first(),
+            col("seq").first(),
+            col("ident").first(),
+            col("digest").first(),
+            col("lazy").first(),
             count_if(col("ran")).alias("reran"),
-            col("dur_ns")
-                .filter(col("ran"))
-                .sum()
-                .cast(DataType::Int64)
-                .alias("rerun_ns"),
+            col("ran_ns").sum().cast(DataType::Int64).alias("rerun_ns"),
         ])
+        .drop(cols(["group"])))
 }
 
 /// Per build: `busts` (u32) and `bust_ns` (i64), for builds with at least one bust.

@@ -150,7 +150,7 @@ pub struct Comparison {
 
 /// One group of a comparison. Serialized with `_ms` keys for time metrics (see the issue's
 /// JSON contract): `value`, `n`, `median_ms`, `p90_ms`, `mean_ms`, and for non-baseline groups
-/// `diff_median_ms`, `ci_low_ms`, `ci_high_ms`, `p_value`, `verdict`, plus `baseline`,
+/// `diff_median_ms`, `ci_low_ms`, `ci_high_ms`, `p_value`, `verdict`, plus `is_baseline`,
 /// `effect_size` (Cliff's delta), `p_method`.
 #[derive(Debug, Clone)]
 pub struct GroupStats {
@@ -186,7 +186,7 @@ impl Serialize for GroupStats {
         let mut m = s.serialize_map(None)?;
         m.serialize_entry("value", &self.value)?;
         m.serialize_entry("n", &self.n)?;
-        m.serialize_entry("baseline", &self.is_baseline)?;
+        m.serialize_entry("is_baseline", &self.is_baseline)?;
         m.serialize_entry(&k("median"), &self.median)?;
         m.serialize_entry(&k("p90"), &self.p90)?;
         m.serialize_entry(&k("mean"), &self.mean)?;
@@ -232,18 +232,22 @@ pub fn compare(
     } else {
         frame.filter(col("status").eq(lit(status::SUCCEEDED)))
     };
-    let eligible = eligible.select([
-        col("build"),
-        col("started_at"),
-        opts.metric.expr().alias("metric"),
-    ]);
-    let eligible_n = eligible.clone().select([len()]).collect()?;
-    let eligible_n = eligible_n.column("len")?.u32()?.get(0).unwrap_or(0) as usize;
+    // Evaluated once: the frames below all derive from it.
+    let eligible = eligible
+        .select([
+            col("build"),
+            col("started_at"),
+            opts.metric.expr().alias("metric"),
+        ])
+        .collect()?;
+    let eligible_n = eligible.height();
     let grouped = inner_join(
-        eligible.filter(col("metric").is_not_null()),
+        eligible.lazy().filter(col("metric").is_not_null()),
         labels.lazy(),
         &["build"],
-    );
+    )
+    .collect()?
+    .lazy();
     let values = grouped
         .clone()
         .select([col("value"), col("metric")])

@@ -4,7 +4,8 @@
 //! Computed for all loaded builds at once by relaxation in polars: every step starts with its
 //! own duration as `finish_ns`, then repeatedly takes its duration plus the largest `finish_ns`
 //! among its inputs, until nothing changes (at most the depth of the deepest DAG). Steps that
-//! name no inputs (image and cache exports in most streams) start their own chain.
+//! name no inputs (image and cache exports in most streams) start their own chain. Builds whose
+//! trace records no inputs at all (plain logs) have no critical path.
 
 use polars::prelude::*;
 use serde::Serialize;
@@ -91,11 +92,15 @@ fn sum_i64(df: &DataFrame, name: &str) -> crate::Result<i128> {
         .sum())
 }
 
-/// Per build `critical_path_ns`: the largest `finish_ns`.
-pub fn per_build(finish: &DataFrame) -> LazyFrame {
-    finish
+/// Per build `critical_path_ns`: the largest `finish_ns`, for builds whose trace recorded
+/// step inputs (plain logs do not: without a DAG there is no critical path to tell).
+pub fn per_build(finish: &DataFrame, parents: &DataFrame) -> LazyFrame {
+    let with_dag = parents
         .clone()
         .lazy()
+        .select([col("build")])
+        .unique(None, UniqueKeepStrategy::Any);
+    inner_join(finish.clone().lazy(), with_dag, &["build"])
         .group_by([col("build")])
         .agg([col("finish_ns").max().alias("critical_path_ns")])
 }

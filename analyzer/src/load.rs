@@ -11,7 +11,7 @@ use polars::prelude::*;
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{params_from_iter, Connection};
 
-use crate::error::Result;
+use crate::error::{AnalyzeError, Result};
 use crate::intern::Interner;
 use crate::scope::Scope;
 
@@ -121,8 +121,18 @@ pub fn split_ident(key: &str) -> (Option<&str>, &str) {
 impl Loaded {
     /// Loads the builds in `scope` and their steps.
     pub fn load(conn: &Connection, scope: &Scope, select: StepSelect) -> Result<Loaded> {
+        Loaded::load_with(conn, scope, select, Split::Auto)
+    }
+
+    /// [`Loaded::load`] with a choice of splitting the scan over two threads.
+    pub fn load_with(
+        conn: &Connection,
+        scope: &Scope,
+        select: StepSelect,
+        split: Split,
+    ) -> Result<Loaded> {
         let mut loaded = Loaded::load_builds(conn, scope)?;
-        loaded.load_steps(conn, scope, select)?;
+        loaded.load_steps(conn, scope, select, split)?;
         Ok(loaded)
     }
 
@@ -168,72 +178,80 @@ impl Loaded {
         })
     }
 
-    fn load_steps(&mut self, conn: &Connection, scope: &Scope, select: StepSelect) -> Result<()> {
-        let source = RowSource::new(conn, scope, self)?;
-        let kinds = if select.all_kinds {
-            ""
-        } else {
-            " AND s.kind NOT IN ('FROM', 'internal', 'cache_import', 'cache_export', 'image_export', 'other')"
-        };
-        let cols = if select.identity {
-            "s.seq, s.kind, s.outcome, s.lazy_miss, s.duration_ns, s.pull_ns, s.stage, s.instruction, s.stage_index, s.digest"
-        } else {
-            "s.seq, s.kind, s.outcome, s.lazy_miss, s.duration_ns, s.pull_ns"
-        };
-        let (sql, args) = source.sql("steps", cols, kinds);
-        let mut stmt = conn.prepare(&sql)?;
-        let mut rows = stmt.query(params_from_iter(args))?;
-        let mut c = StepColumns::default();
-        let mut key_buf: Vec<u8> = Vec::with_capacity(128);
-        let mut kinds_seen: PlHashMap<Box<[u8]>, u32> = PlHashMap::default();
-        let mut outcomes_seen: PlHashMap<Box<[u8]>, u32> = PlHashMap::default();
-        while let Some(r) = rows.next()? {
-            let Some(build) = source.key(r)? else {
-                continue;
-            };
-            c.build.push(build);
-            c.seq.push(r.get::<_, u32>(1)?);
-            let k = code_of(&mut kinds_seen, r.get_ref(2)?.as_bytes()?, |t| {
-                StepKind::parse(t).map_or(kind::OTHER, kind_code)
-            });
-            c.kind.push(k);
-            let o = code_of(&mut outcomes_seen, r.get_ref(3)?.as_bytes()?, |t| {
-                Outcome::parse(t).map_or(outcome::EXECUTED, outcome_code)
-            });
-            c.outcome.push(o);
-            c.lazy.push(r.get::<_, i64>(4)? != 0);
-            c.dur.push(r.get::<_, i64>(5)?);
-            c.pull.push(r.get::<_, i64>(6)?);
-            if select.identity {
-                let stage = match r.get_ref(7)? {
-                    ValueRef::Text(t) => t,
-                    _ => b"",
-                };
-                let instruction = r.get_ref(8)?.as_bytes()?;
-                c.stage.push(self.stages.intern(stage));
-                key_buf.clear();
-                key_buf.extend_from_slice(stage);
-                key_buf.push(IDENT_SEP as u8);
-                key_buf.extend_from_slice(instruction);
-                c.ident.push(self.idents.intern(&key_buf));
-                c.stage_index.push(r.get::<_, Option<u32>>(9)?);
-                c.digest.push(
-                    real_digest(r.get_ref(10)?.as_bytes()?).map(|d| self.digests.intern(d)),
-                );
+    fn load_steps(
+        &mut self,
+        conn: &Connection,
+        scope: &Scope,
+        select: StepSelect,
+        split: Split,
+    ) -> Result<()> {
+        let source = RowSource::new(conn, scope, self, split == Split::Always)?;
+        let path = conn.path().filter(|p| !p.is_empty()).map(str::to_string);
+        let wanted = match split {
+            Split::Auto => {
+                self.build_ids.len() >= PARALLEL_MIN_BUILDS
+                    && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
             }
-        }
-        let steps = c.into_frame(select.identity)?;
-        self.steps = if select.identity {
-            // The first input of each step, from a second scan of `step_inputs` (clustered like
-            // `steps`) rather than one index lookup per step.
-            let first = load_inputs(conn, &source, &mut self.digests, true)?
-                .lazy()
-                .select([col("build"), col("seq"), col("input").alias("parent")]);
-            crate::expr::left_join(steps.lazy(), first, &["build", "seq"]).collect()?
-        } else {
-            steps
+            Split::Always => !self.build_ids.is_empty(),
+            Split::Never => false,
         };
+        let split = match (&source, path) {
+            (RowSource::Scan(_), Some(path)) if wanted => {
+                let mut ids: Vec<&String> = self.build_ids.values().collect();
+                ids.sort_unstable();
+                Some((path, ids[ids.len() / 2].clone()))
+            }
+            _ => None,
+        };
+        let Some((path, mid)) = split else {
+            let part = scan_part(conn, &source, select, Range::All, &mut self.dicts())?;
+            self.steps = part.into_frame(select.identity)?;
+            return Ok(());
+        };
+        // Two halves of the table (split at the median build id), the second on its own
+        // read-only connection in another thread; the second half's ids are then mapped into
+        // the first half's dictionaries.
+        let (first, (second, mut dicts)) = std::thread::scope(|s| -> Result<_> {
+            let other = s.spawn(|| -> Result<(Part, Dicts)> {
+                let conn = Connection::open_with_flags(
+                    &path,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                conn.busy_timeout(std::time::Duration::from_secs(60))?;
+                let mut dicts = Dicts::default();
+                let part = scan_part(
+                    &conn,
+                    &source,
+                    select,
+                    Range::From(&mid),
+                    &mut dicts.as_mut(),
+                )?;
+                Ok((part, dicts))
+            });
+            let first = scan_part(
+                conn,
+                &source,
+                select,
+                Range::Before(&mid),
+                &mut self.dicts(),
+            )?;
+            let second = other
+                .join()
+                .map_err(|_| AnalyzeError::Invalid("the loading thread panicked".into()))??;
+            Ok((first, second))
+        })?;
+        let second = second.remap(&mut dicts, self);
+        self.steps = first.append(second).into_frame(select.identity)?;
         Ok(())
+    }
+
+    fn dicts(&mut self) -> DictsMut<'_> {
+        DictsMut {
+            idents: &mut self.idents,
+            stages: &mut self.stages,
+            digests: &mut self.digests,
+        }
     }
 
     /// For identities of the form `COPY --from=<stage> ...` (or `ADD`), the stage they copy
@@ -298,6 +316,245 @@ mod tests {
         assert_eq!(split_ident("deps\x1fRUN x"), (Some("deps"), "RUN x"));
         assert_eq!(split_ident("\x1fRUN x"), (None, "RUN x"));
     }
+}
+
+/// Whether the step scan is split over two threads (file databases only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Split {
+    /// When the selection is large and there are two cores or more.
+    Auto,
+    Always,
+    Never,
+}
+
+/// Below this many builds a single scan is quicker than starting a second connection.
+const PARALLEL_MIN_BUILDS: usize = 5_000;
+
+/// Which build ids a scan covers (a split of the table between two threads).
+#[derive(Clone, Copy)]
+enum Range<'a> {
+    All,
+    Before(&'a str),
+    From(&'a str),
+}
+
+impl Range<'_> {
+    fn sql(&self) -> (&'static str, Option<Value>) {
+        match self {
+            Range::All => ("", None),
+            Range::Before(id) => (" AND s.build_id < ?", Some(Value::Text(id.to_string()))),
+            Range::From(id) => (" AND s.build_id >= ?", Some(Value::Text(id.to_string()))),
+        }
+    }
+}
+
+/// The dictionaries a scan interns into.
+#[derive(Default)]
+struct Dicts {
+    idents: Interner,
+    stages: Interner,
+    digests: Interner,
+}
+
+impl Dicts {
+    fn as_mut(&mut self) -> DictsMut<'_> {
+        DictsMut {
+            idents: &mut self.idents,
+            stages: &mut self.stages,
+            digests: &mut self.digests,
+        }
+    }
+}
+
+struct DictsMut<'a> {
+    idents: &'a mut Interner,
+    stages: &'a mut Interner,
+    digests: &'a mut Interner,
+}
+
+/// The steps (and first inputs) one scan read.
+#[derive(Default)]
+struct Part {
+    steps: StepColumns,
+    /// `build`, `seq`, first input digest id.
+    parents: (Vec<u32>, Vec<u32>, Vec<u32>),
+}
+
+impl Part {
+    /// Maps ids from `dicts` (the scan's own dictionaries) into `into`'s.
+    fn remap(mut self, dicts: &mut Dicts, into: &mut Loaded) -> Part {
+        let map = |from: &Interner, to: &mut Interner| -> Vec<u32> {
+            (0..from.len() as u32)
+                .map(|i| to.intern(from.name(i).as_bytes()))
+                .collect()
+        };
+        let idents = map(&dicts.idents, &mut into.idents);
+        let stages = map(&dicts.stages, &mut into.stages);
+        let digests = map(&dicts.digests, &mut into.digests);
+        let at = |m: &[u32], v: u32| m.get(v as usize).copied().unwrap_or(v);
+        for v in &mut self.steps.ident {
+            *v = at(&idents, *v);
+        }
+        for v in &mut self.steps.stage {
+            *v = at(&stages, *v);
+        }
+        for v in self.steps.digest.iter_mut().flatten() {
+            *v = at(&digests, *v);
+        }
+        for v in &mut self.parents.2 {
+            *v = at(&digests, *v);
+        }
+        self
+    }
+
+    fn append(mut self, other: Part) -> Part {
+        let (a, b) = (&mut self.steps, other.steps);
+        a.build.extend(b.build);
+        a.seq.extend(b.seq);
+        a.kind.extend(b.kind);
+        a.outcome.extend(b.outcome);
+        a.lazy.extend(b.lazy);
+        a.dur.extend(b.dur);
+        a.pull.extend(b.pull);
+        a.ident.extend(b.ident);
+        a.stage.extend(b.stage);
+        a.stage_index.extend(b.stage_index);
+        a.digest.extend(b.digest);
+        self.parents.0.extend(other.parents.0);
+        self.parents.1.extend(other.parents.1);
+        self.parents.2.extend(other.parents.2);
+        self
+    }
+
+    fn into_frame(self, identity: bool) -> Result<DataFrame> {
+        let steps = self.steps.into_frame(identity)?;
+        if !identity {
+            return Ok(steps);
+        }
+        let (b, q, i) = self.parents;
+        let n = b.len();
+        let parents = DataFrame::new(
+            n,
+            vec![
+                Column::new("build".into(), b),
+                Column::new("seq".into(), q),
+                Column::new("parent".into(), i),
+            ],
+        )?
+        .lazy()
+        .select([step_key().alias("step"), col("parent")]);
+        Ok(crate::expr::left_join(
+            steps.lazy().with_column(step_key().alias("step")),
+            parents,
+            &["step"],
+        )
+        .drop(cols(["step"]))
+        .collect()?)
+    }
+}
+
+/// Reads the steps of one range (and, with identity, their first inputs).
+fn scan_part(
+    conn: &Connection,
+    source: &RowSource,
+    select: StepSelect,
+    range: Range,
+    dicts: &mut DictsMut,
+) -> Result<Part> {
+    let kinds = if select.all_kinds {
+        ""
+    } else {
+        " AND s.kind NOT IN ('FROM', 'internal', 'cache_import', 'cache_export', 'image_export', 'other')"
+    };
+    let columns = if select.identity {
+        "s.seq, s.kind, s.outcome, s.lazy_miss, s.duration_ns, s.pull_ns, s.stage, s.instruction, s.stage_index, s.digest"
+    } else {
+        "s.seq, s.kind, s.outcome, s.lazy_miss, s.duration_ns, s.pull_ns"
+    };
+    let (range_sql, range_arg) = range.sql();
+    let (sql, mut args) = source.sql("steps", columns, &format!("{kinds}{range_sql}"));
+    args.extend(range_arg.clone());
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query(params_from_iter(args))?;
+    let mut c = StepColumns::default();
+    let mut key_buf: Vec<u8> = Vec::with_capacity(128);
+    let mut stage_of_ident: Vec<u32> = (0..dicts.idents.len() as u32)
+        .map(|i| {
+            let (stage, _) = split_ident(dicts.idents.name(i));
+            dicts.stages.intern(stage.unwrap_or("").as_bytes())
+        })
+        .collect();
+    let mut kinds_seen: PlHashMap<Box<[u8]>, u32> = PlHashMap::default();
+    let mut outcomes_seen: PlHashMap<Box<[u8]>, u32> = PlHashMap::default();
+    let mut last = LastBuild::default();
+    while let Some(r) = rows.next()? {
+        let Some(build) = source.key(r, &mut last)? else {
+            continue;
+        };
+        c.build.push(build);
+        c.seq.push(r.get_ref(1)?.as_i64()? as u32);
+        let k = code_of(&mut kinds_seen, r.get_ref(2)?.as_bytes()?, |t| {
+            StepKind::parse(t).map_or(kind::OTHER, kind_code)
+        });
+        c.kind.push(k);
+        let o = code_of(&mut outcomes_seen, r.get_ref(3)?.as_bytes()?, |t| {
+            Outcome::parse(t).map_or(outcome::EXECUTED, outcome_code)
+        });
+        c.outcome.push(o);
+        c.lazy.push(r.get_ref(4)?.as_i64()? != 0);
+        c.dur.push(r.get_ref(5)?.as_i64()?);
+        c.pull.push(r.get_ref(6)?.as_i64()?);
+        if select.identity {
+            let stage = match r.get_ref(7)? {
+                ValueRef::Text(t) => t,
+                _ => b"",
+            };
+            let instruction = r.get_ref(8)?.as_bytes()?;
+            key_buf.clear();
+            key_buf.extend_from_slice(stage);
+            key_buf.push(IDENT_SEP as u8);
+            key_buf.extend_from_slice(instruction);
+            let ident = dicts.idents.intern(&key_buf);
+            // An identity always has the same stage: intern the stage once per identity.
+            if ident as usize == stage_of_ident.len() {
+                stage_of_ident.push(dicts.stages.intern(stage));
+            }
+            c.ident.push(ident);
+            c.stage.push(stage_of_ident[ident as usize]);
+            c.stage_index
+                .push(r.get_ref(9)?.as_i64_or_null()?.map(|v| v as u32));
+            c.digest
+                .push(real_digest(r.get_ref(10)?.as_bytes()?).map(|d| dicts.digests.intern(d)));
+        }
+    }
+    let mut part = Part {
+        steps: c,
+        ..Part::default()
+    };
+    if select.identity {
+        // The first input of each step, from a second scan of `step_inputs` (clustered like
+        // `steps`) rather than one index lookup per step.
+        let (sql, mut args) = source.sql(
+            "step_inputs",
+            "s.seq, s.input",
+            &format!(" AND s.pos = 0{range_sql}"),
+        );
+        args.extend(range_arg);
+        let mut stmt = conn.prepare(&sql)?;
+        let mut rows = stmt.query(params_from_iter(args))?;
+        let mut last = LastBuild::default();
+        while let Some(r) = rows.next()? {
+            let Some(b) = source.key(r, &mut last)? else {
+                continue;
+            };
+            part.parents.0.push(b);
+            part.parents.1.push(r.get::<_, u32>(1)?);
+            part.parents
+                .2
+                .push(dicts.digests.intern(r.get_ref(2)?.as_bytes()?));
+        }
+    }
+    Ok(part)
 }
 
 #[derive(Default)]
@@ -407,7 +664,7 @@ pub fn load_label(conn: &Connection, scope: &Scope, key: &str) -> Result<DataFra
 /// Every digest edge of the steps of the loaded builds: `build`, `seq` (the step), `input`
 /// (digest id).
 pub fn load_edges(conn: &Connection, scope: &Scope, loaded: &mut Loaded) -> Result<DataFrame> {
-    let source = RowSource::new(conn, scope, loaded)?;
+    let source = RowSource::new(conn, scope, loaded, false)?;
     load_inputs(conn, &source, &mut loaded.digests, false)
 }
 
@@ -423,8 +680,9 @@ fn load_inputs(
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query(params_from_iter(args))?;
     let (mut build, mut seq, mut input) = (Vec::new(), Vec::new(), Vec::new());
+    let mut last = LastBuild::default();
     while let Some(r) = rows.next()? {
-        let Some(b) = source.key(r)? else {
+        let Some(b) = source.key(r, &mut last)? else {
             continue;
         };
         build.push(b);
@@ -454,12 +712,17 @@ enum RowSource<'a> {
 }
 
 impl<'a> RowSource<'a> {
-    fn new(conn: &Connection, scope: &'a Scope, loaded: &Loaded) -> Result<RowSource<'a>> {
+    fn new(
+        conn: &Connection,
+        scope: &'a Scope,
+        loaded: &Loaded,
+        force_scan: bool,
+    ) -> Result<RowSource<'a>> {
         let total: i64 = conn.query_row("SELECT COUNT(*) FROM builds", [], |r| r.get(0))?;
         let selected = loaded.build_ids.len() as i64;
         // Seeking costs a B-tree descent per build and reads the table in build-id order
         // anyway, so a scan wins unless the selection is a small part of the history.
-        if selected * 4 >= total {
+        if force_scan || selected * 4 >= total {
             let map = loaded
                 .build_ids
                 .iter()
@@ -491,12 +754,34 @@ impl<'a> RowSource<'a> {
     }
 
     /// The build key of a row (column 0), None for a build outside the selection.
-    fn key(&self, r: &rusqlite::Row<'_>) -> Result<Option<u32>> {
+    fn key(&self, r: &rusqlite::Row<'_>, last: &mut LastBuild) -> Result<Option<u32>> {
         match self {
-            RowSource::Scan(map) => Ok(map.get(r.get_ref(0)?.as_bytes()?).copied()),
-            RowSource::Seek(_) => Ok(Some(row_key(r.get::<_, i64>(0)?)?)),
+            RowSource::Scan(map) => {
+                let id = r.get_ref(0)?.as_bytes()?;
+                // Rows come clustered by build: look the id up once per build, not per row.
+                if last.id != id {
+                    last.id.clear();
+                    last.id.extend_from_slice(id);
+                    last.key = map.get(id).copied();
+                }
+                Ok(last.key)
+            }
+            RowSource::Seek(_) => Ok(Some(row_key(r.get_ref(0)?.as_i64()?)?)),
         }
     }
+}
+
+/// The build of the previous row of a scan.
+#[derive(Default)]
+struct LastBuild {
+    id: Vec<u8>,
+    key: Option<u32>,
+}
+
+/// One `u64` per step (`build` in the high half, `seq` in the low): joins on one integer
+/// column are cheaper than on two.
+pub fn step_key() -> Expr {
+    (col("build").cast(DataType::UInt64) * lit(1u64 << 32)) + col("seq").cast(DataType::UInt64)
 }
 
 /// The code of a small vocabulary word (a kind, an outcome), parsed once per distinct word.

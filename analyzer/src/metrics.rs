@@ -43,11 +43,11 @@ impl Needs {
 /// `cached`, `pulled`, `ran_ns`, `pull_ns`, and per [`Needs`]: `saved_ns` (f64), `no_history`,
 /// `busts`, `bust_ns`, `import_ns`, `export_ns`, `step_sum_ns`.
 pub fn per_build(loaded: &Loaded, needs: Needs) -> Result<LazyFrame> {
-    let steps = loaded.steps.clone().lazy();
+    let raw = loaded.steps.clone().lazy();
     let steps = if needs.savings {
-        with_typical_cost(steps)
+        with_typical_cost(raw.clone())
     } else {
-        steps
+        raw.clone()
     };
     let mut aggs = vec![
         count_if(instruction()).alias("steps"),
@@ -86,12 +86,12 @@ pub fn per_build(loaded: &Loaded, needs: Needs) -> Result<LazyFrame> {
         );
         aggs.push(col("dur_ns").sum().alias("step_sum_ns"));
     }
-    let per = steps.clone().group_by([col("build")]).agg(aggs);
+    let per = steps.group_by([col("build")]).agg(aggs);
     let mut out = left_join(loaded.builds.clone().lazy(), per, &["build"]);
     if needs.busts {
         out = left_join(
             out,
-            busts::per_build(busts::detect(steps, loaded.copy_from_stages()?.lazy())),
+            busts::per_build(busts::detect(raw, loaded.copy_from_stages()?.lazy())?),
             &["build"],
         );
     }
@@ -210,7 +210,11 @@ pub fn build_metrics(
     let mut cp = None;
     if with_cp {
         let (finish, parents) = critical_path::compute(conn, scope, &mut loaded)?;
-        frame = left_join(frame, critical_path::per_build(&finish), &["build"]);
+        frame = left_join(
+            frame,
+            critical_path::per_build(&finish, &parents),
+            &["build"],
+        );
         cp = Some((finish, parents));
     } else {
         frame = frame.with_column(lit(NULL).cast(DataType::Int64).alias("critical_path_ns"));
@@ -266,7 +270,8 @@ pub fn build_metrics(
         let share = |v: Option<i64>| -> Option<f64> { Some(round6(v? as f64 / wall_ns? as f64)) };
         let path = match (&cp, only) {
             (Some((finish, parents)), Some(k)) if k == key => {
-                let names = |seq: u32| step_name(&loaded, key, seq);
+                let id = loaded.build_id(key).to_string();
+                let names = |seq: u32| step_name(conn, &id, seq);
                 critical_path::path_of(key, finish, parents, &names)?
             }
             _ => Vec::new(),
@@ -300,33 +305,14 @@ pub fn build_metrics(
     Ok(out)
 }
 
-/// `[stage i/n] instruction` style name of a loaded step (from its identity).
-fn step_name(loaded: &Loaded, build: u32, seq: u32) -> String {
-    let row = loaded
-        .steps
-        .clone()
-        .lazy()
-        .filter(col("build").eq(lit(build)).and(col("seq").eq(lit(seq))))
-        .select([col("ident"), col("stage_index")])
-        .collect();
-    let Ok(row) = row else {
-        return format!("#{seq}");
-    };
-    let ident = row.column("ident").ok().and_then(|c| c.u32().ok()?.get(0));
-    let index = row
-        .column("stage_index")
-        .ok()
-        .and_then(|c| c.u32().ok()?.get(0));
-    match ident {
-        Some(id) => {
-            let (stage, instr) = loaded.ident_parts(id);
-            match (stage, index) {
-                (Some(s), Some(i)) => format!("[{s} {i}] {instr}"),
-                _ => instr,
-            }
-        }
-        None => format!("#{seq}"),
-    }
+/// The stored name of a step (`[deps 2/4] RUN ...`), for the few steps of a critical path.
+fn step_name(conn: &rusqlite::Connection, build_id: &str, seq: u32) -> String {
+    conn.query_row(
+        "SELECT name FROM steps WHERE build_id = ?1 AND seq = ?2",
+        rusqlite::params![build_id, seq],
+        |r| r.get::<_, String>(0),
+    )
+    .unwrap_or_else(|_| format!("#{seq}"))
 }
 
 /// The `source` of the reported builds (not loaded with the frames: only output rows need it).
