@@ -194,3 +194,38 @@ fn synth_writes_a_labelled_history() {
     let c = json(&db, &["compare", "--by", "strategy", "--json"]);
     assert_eq!(c["groups"].as_array().unwrap().len(), 4);
 }
+
+/// Regression: `busts BUILD` panicked (polars `get(0)` on an empty column) for a build
+/// without a `branch` label.
+#[test]
+fn busts_of_a_build_without_branch_label() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("nb.db");
+    let trace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "sample-traces/busybox-buildx0.13/local-buildx0.13.1-moby20.10.24_partial-cache.plain.txt",
+    );
+    let bin = env!("CARGO_BIN_EXE_buildprof");
+    let run = |args: &[&str]| {
+        std::process::Command::new(bin)
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["ingest", trace.to_str().unwrap()]).status.success());
+    let list: serde_json::Value =
+        serde_json::from_slice(&run(&["builds", "--json"]).stdout).unwrap();
+    let id = list[0]["id"].as_str().unwrap().to_string();
+    let out = run(&["busts", &id]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&id[..12]), "{text}");
+    let out = run(&["summary", &id]);
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("Not worked out"));
+}

@@ -64,15 +64,18 @@ pub fn build_busts(conn: &rusqlite::Connection, id: &str) -> Result<BuildBusts> 
         .key_of(id)
         .ok_or_else(|| AnalyzeError::NoSuchBuild(id.to_string()))?;
     let branch = load_label(conn, &scope, "branch")?;
-    let branch_name = branch
+    let of_build = branch
         .clone()
         .lazy()
         .filter(col("build").eq(lit(key)))
-        .collect()?
-        .column("value")?
-        .str()?
-        .get(0)
-        .map(str::to_string);
+        .collect()?;
+    let values = of_build.column("value")?.str()?;
+    // A build without a `branch` label has no row here (polars' `get` panics out of bounds).
+    let branch_name = if values.is_empty() {
+        None
+    } else {
+        values.get(0).map(str::to_string)
+    };
     let steps = loaded.steps.clone().lazy();
     let found = busts::with_previous(
         busts::detect(steps.clone(), loaded.copy_from_stages()?.lazy())?,

@@ -42,13 +42,7 @@ pub fn run(db: &Path, args: SummaryArgs) -> Result<ExitCode> {
     )
     .ok()
     .and_then(|mut m| m.pop());
-    // TODO(analyzer): `build_busts` panics on a build without a `branch` label (polars `.get(0)`
-    // on an empty column in bust_report.rs); call it for every build once that is fixed.
-    let busts = if build.labels.contains_key("branch") {
-        build_busts(conn, &id).ok()
-    } else {
-        None
-    };
+    let busts = build_busts(conn, &id).ok();
     let baseline = baseline_builds(&store, &build, &baseline_label, args.baseline_builds)?;
     let summary = compose::summary(&SummaryInputs {
         build: &build,
