@@ -188,6 +188,12 @@ fn synth_writes_a_labelled_history() {
     assert!(builds
         .iter()
         .all(|b| b["source"].as_str().unwrap().starts_with("synthetic/")));
+    // Ids differ in their first 12 characters, so the short ids tables print can be used.
+    let short: std::collections::HashSet<&str> = builds
+        .iter()
+        .map(|b| &b["id"].as_str().unwrap()[..12])
+        .collect();
+    assert_eq!(short.len(), builds.len());
     // Spread over the 30 days, and every strategy of the series is there to compare.
     let t = json(&db, &["trends", "--by", "day", "--json"]);
     assert!(t["periods"].as_array().unwrap().len() >= 25);

@@ -3,10 +3,12 @@
 //! Make the history first, then run the benchmark on it:
 //!
 //! ```text
-//! cargo run --release -- --db bench-data/synth-1m.db synth --steps 1000000
-//! BUILDPROF_BENCH_DB=bench-data/synth-1m.db cargo bench -p buildprof-analyzer --bench analysis
+//! cargo build --release
+//! target/release/buildprof --db target/bench-data/synth-1m.db synth --steps 1000000
+//! BUILDPROF_BENCH_DB=$PWD/target/bench-data/synth-1m.db cargo bench -p buildprof-analyzer --bench analysis
 //! ```
 //!
+//! (The path must be absolute: cargo runs benchmarks from the package's folder.)
 //! Each case runs once to warm SQLite's and the OS's caches, then `BUILDPROF_BENCH_RUNS` times
 //! (default 5); the minimum and the median are printed.
 

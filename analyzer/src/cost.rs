@@ -13,7 +13,9 @@ use serde::Serialize;
 
 use crate::compare::CompareOptions;
 use crate::expr::{count_if, inner_join, left_join};
-use crate::load::{load_exports, load_label, load_written_layers, status, Loaded};
+use crate::load::{
+    load_exports, load_label, load_pulled_sizes, load_written_layers, status, Loaded,
+};
 use crate::units::{ms, round6};
 use crate::{Result, Scope};
 
@@ -95,8 +97,13 @@ pub fn cost_report(
         .lazy()
         .group_by([col("build")])
         .agg([col("export_ns").sum()]);
-    let layers = load_written_layers(conn, scope, &mut digests)?
+    let written = load_written_layers(conn, scope, &mut digests)?;
+    // The largest size any pull of the digest reported (pulls of one digest agree).
+    let sizes = load_pulled_sizes(conn, &digests)?
         .lazy()
+        .group_by([col("digest")])
+        .agg([col("bytes").max()]);
+    let layers = left_join(written.lazy(), sizes, &["digest"])
         .group_by([col("build")])
         .agg([
             len().alias("layers"),

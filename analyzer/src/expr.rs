@@ -53,3 +53,10 @@ pub fn sort_asc(n: usize) -> SortMultipleOptions {
         .with_nulls_last(true)
         .with_maintain_order(true)
 }
+
+/// `value` where `cond` holds, null elsewhere: aggregations over it skip the other rows.
+/// Preferred to `value.filter(cond)` inside a group-by aggregation, which polars evaluates
+/// group by group, while this stays a vectorised column.
+pub fn only(cond: Expr, value: Expr) -> Expr {
+    when(cond).then(value).otherwise(lit(NULL))
+}

@@ -21,6 +21,7 @@ pub mod load;
 pub mod metrics;
 pub mod rng;
 pub mod savings;
+mod scan;
 pub mod scope;
 pub mod stats;
 pub mod step_stats;

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::busts;
 use crate::critical_path::{self, PathStep};
-use crate::expr::{count_if, hit, instruction, left_join, ran};
+use crate::expr::{count_if, hit, instruction, left_join, only, ran};
 use crate::load::{kind, outcome, status, Loaded, StepSelect};
 use crate::savings::with_typical_cost;
 use crate::units::{ms, opt_ms, round6};
@@ -54,16 +54,14 @@ pub fn per_build(loaded: &Loaded, needs: Needs) -> Result<LazyFrame> {
         count_if(instruction().and(hit())).alias("hits"),
         count_if(instruction().and(col("outcome").eq(lit(outcome::CACHED)))).alias("cached"),
         count_if(instruction().and(col("outcome").eq(lit(outcome::PULLED)))).alias("pulled"),
-        col("dur_ns")
-            .filter(instruction().and(ran()))
+        only(instruction().and(ran()), col("dur_ns"))
             .sum()
             .alias("ran_ns"),
-        col("pull_ns").filter(instruction()).sum().alias("pull_ns"),
+        only(instruction(), col("pull_ns")).sum().alias("pull_ns"),
     ];
     if needs.savings {
         aggs.push(
-            col("typical_ns")
-                .filter(instruction())
+            only(instruction(), col("typical_ns"))
                 .sum()
                 .alias("saved_ns"),
         );
@@ -73,14 +71,12 @@ pub fn per_build(loaded: &Loaded, needs: Needs) -> Result<LazyFrame> {
     }
     if needs.overhead {
         aggs.push(
-            col("dur_ns")
-                .filter(col("kind").eq(lit(kind::CACHE_IMPORT)))
+            only(col("kind").eq(lit(kind::CACHE_IMPORT)), col("dur_ns"))
                 .sum()
                 .alias("import_ns"),
         );
         aggs.push(
-            col("dur_ns")
-                .filter(col("kind").eq(lit(kind::CACHE_EXPORT)))
+            only(col("kind").eq(lit(kind::CACHE_EXPORT)), col("dur_ns"))
                 .sum()
                 .alias("export_ns"),
         );

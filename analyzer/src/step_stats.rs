@@ -8,7 +8,7 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::expr::{count_if, executed, hit, inner_join, instruction, p90, ran};
+use crate::expr::{count_if, executed, hit, inner_join, instruction, only, p90, ran};
 use crate::load::{kind, outcome, Loaded, StepSelect};
 use crate::units::{ms, opt_ms, round6};
 use crate::{Result, Scope};
@@ -114,19 +114,19 @@ pub fn step_stats(
             count_if(hit()).alias("hits"),
             count_if(col("outcome").eq(lit(outcome::PULLED))).alias("pulled"),
             count_if(clean.clone()).alias("executed_runs"),
-            col("dur_ns")
-                .filter(clean.clone())
+            only(clean.clone(), col("dur_ns"))
                 .median()
                 .alias("median_ns"),
-            p90(col("dur_ns").filter(clean.clone())).alias("p90_ns"),
+            p90(only(clean.clone(), col("dur_ns"))).alias("p90_ns"),
             col("dur_ns").sum().alias("total_ns"),
-            col("dur_ns").filter(ran()).sum().alias("ran_ns"),
-            col("dur_ns")
-                .filter(clean.clone().and(started.clone().lt(lit(mid))))
-                .median()
-                .alias("early_ns"),
-            col("dur_ns")
-                .filter(clean.and(started.gt_eq(lit(mid))))
+            only(ran(), col("dur_ns")).sum().alias("ran_ns"),
+            only(
+                clean.clone().and(started.clone().lt(lit(mid))),
+                col("dur_ns"),
+            )
+            .median()
+            .alias("early_ns"),
+            only(clean.and(started.gt_eq(lit(mid))), col("dur_ns"))
                 .median()
                 .alias("late_ns"),
             col("kind").first().alias("kind"),

@@ -79,11 +79,9 @@ impl Iterator for Synth<'_> {
         let stretch = self.factor(0.15);
         let at = |ns: i64| start + ((ns - old_start) as f64 * stretch) as i64;
         let mut b = t.clone();
-        b.id = format!(
-            "5e{:014x}{:016x}",
-            i,
-            fnv1a(t.id.as_bytes()) ^ self.opts.seed
-        );
+        // Unique (the counter is in it) and with a well-mixed head, so short id prefixes work.
+        let head = Rng::new(i ^ self.opts.seed.rotate_left(32) ^ fnv1a(t.id.as_bytes())).next_u64();
+        b.id = format!("{head:016x}{i:014x}5e");
         b.source = format!("synthetic/{i:08}/{}", t.source);
         b.reference = None;
         b.started_at = Some(start);

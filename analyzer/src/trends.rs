@@ -8,7 +8,7 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::expr::{count_if, p90};
+use crate::expr::{count_if, only, p90};
 use crate::load::{status, Loaded};
 use crate::metrics::{per_build, Needs};
 use crate::units::{ms, round6};
@@ -99,11 +99,10 @@ pub fn trends(conn: &rusqlite::Connection, scope: &Scope, opts: &TrendsOptions) 
         .agg([
             len().alias("builds"),
             count_if(col("status").eq(lit(status::FAILED))).alias("failures"),
-            col("wall_ns")
-                .filter(ok.clone())
+            only(ok.clone(), col("wall_ns"))
                 .median()
                 .alias("median_wall_ns"),
-            p90(col("wall_ns").filter(ok)).alias("p90_wall_ns"),
+            p90(only(ok, col("wall_ns"))).alias("p90_wall_ns"),
             col("hits").sum().alias("hits"),
             col("steps").sum().alias("steps"),
             col("saved_ns").sum().alias("saved_ns"),

@@ -121,7 +121,10 @@ fn row(m: Metric, g: &GroupStats) -> Vec<String> {
                     format!("{p:.3}")
                 }
             }));
-            r.push(v.effect_size.map_or("-".into(), |d| format!("{d:+.2}")));
+            r.push(
+                v.effect_size
+                    .map_or("-".into(), |d| format!("{d:+.2}").replace('-', "−")),
+            );
         }
     }
     r
