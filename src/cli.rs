@@ -59,6 +59,10 @@ pub enum Command {
     Build(crate::cli_live::BuildArgs),
     /// Run a matrix of build variants x repetitions against the engine and store every build.
     Experiment(crate::cli_live::ExperimentArgs),
+    /// Merge job databases (CI artifacts) into a team database; merging twice adds nothing.
+    Merge(crate::cli_team::MergeArgs),
+    /// Export builds as Parquet/CSV/JSON Lines files, or as OpenTelemetry traces over OTLP/HTTP.
+    Export(crate::cli_team::ExportArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -6,6 +6,7 @@ mod cli;
 mod cli_analysis;
 mod cli_live;
 mod cli_reports;
+mod cli_team;
 mod commands;
 mod engine_build;
 mod experiment;

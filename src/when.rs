@@ -11,7 +11,10 @@ pub fn parse_when(s: &str, now_ns: i64) -> Result<i64> {
     }
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         let dt = d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
-        return Ok(dt.timestamp_nanos_opt().unwrap_or(i64::MIN));
+        return match dt.timestamp_nanos_opt() {
+            Some(ns) => Ok(ns),
+            None => bail!("time {s:?} is out of range (1677-09-21 to 2262-04-11)"),
+        };
     }
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
     let n: i64 = match num.parse() {
@@ -47,5 +50,6 @@ mod tests {
             86_400 * 1_000_000_000
         );
         assert!(parse_when("soon", now).is_err());
+        assert!(parse_when("2999-01-01", now).is_err());
     }
 }

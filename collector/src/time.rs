@@ -19,6 +19,11 @@ pub fn format_rfc3339(ns: Nanos) -> String {
     DateTime::<Utc>::from_timestamp_nanos(ns).to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// RFC 3339 in UTC with all nine fractional digits (exports: nothing lost).
+pub fn format_rfc3339_nanos(ns: Nanos) -> String {
+    DateTime::<Utc>::from_timestamp_nanos(ns).to_rfc3339_opts(SecondsFormat::Nanos, true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,12 +3,14 @@
 
 pub mod analysis;
 pub mod chart;
+pub mod columnar;
 pub mod compose;
 pub mod contract;
 pub mod doc;
 pub mod escape;
 pub mod export;
 pub mod fmt;
+pub mod otlp;
 pub mod report;
 pub mod sections;
 pub mod summary;

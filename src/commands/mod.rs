@@ -6,7 +6,9 @@ mod busts;
 mod compare;
 mod demo;
 mod experiment;
+mod export;
 mod ingest;
+mod merge;
 mod metrics;
 mod record;
 mod report;
@@ -40,6 +42,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Record(args) => record::run(&cli.db, args),
         Command::Build(args) => build::run(&cli.db, args),
         Command::Experiment(args) => experiment::run(&cli.db, args),
+        Command::Merge(args) => merge::run(args),
+        Command::Export(args) => export::run(&cli.db, args),
     }
 }
 

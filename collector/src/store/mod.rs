@@ -3,6 +3,7 @@
 //! One transaction per build; a build whose fingerprint is already stored is not written again.
 //! Concurrent writers (parallel CI jobs on one file) wait on each other with a busy timeout.
 
+mod merge;
 mod read;
 pub mod schema;
 mod write;
@@ -12,6 +13,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
+pub use merge::MergeStats;
 pub use read::{BuildFilter, BuildRow};
 pub use write::{Inserted, SourceInfo};
 
@@ -34,6 +36,8 @@ pub enum StoreError {
     NotFound(String),
     #[error("{prefix:?} matches {count} builds; give more characters of the id")]
     Ambiguous { prefix: String, count: usize },
+    #[error("database {path} {message}")]
+    Refused { path: String, message: String },
     #[error("database {path} holds corrupt data: {message}")]
     Corrupt { path: String, message: String },
 }

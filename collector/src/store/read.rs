@@ -19,6 +19,29 @@ pub struct BuildFilter {
     pub limit: Option<usize>,
 }
 
+impl BuildFilter {
+    /// The filter's labels and time window as an SQL condition on the `builds` table aliased
+    /// `alias`, with its parameters (bound, never spliced); `limit` is not part of it.
+    pub fn sql_condition(&self, alias: &str) -> (String, Vec<Value>) {
+        let mut text = String::from("1 = 1");
+        let mut args: Vec<Value> = Vec::new();
+        for (k, v) in &self.labels {
+            text.push_str(&format!(" AND EXISTS (SELECT 1 FROM labels l WHERE l.build_id = {alias}.id AND l.key = ? AND l.value = ?)"));
+            args.push(Value::Text(k.clone()));
+            args.push(Value::Text(v.clone()));
+        }
+        if let Some(s) = self.since {
+            text.push_str(&format!(" AND {alias}.started_at >= ?"));
+            args.push(Value::Integer(s));
+        }
+        if let Some(u) = self.until {
+            text.push_str(&format!(" AND {alias}.started_at < ?"));
+            args.push(Value::Integer(u));
+        }
+        (text, args)
+    }
+}
+
 /// One row of `builds` with its labels.
 #[derive(Debug, Clone)]
 pub struct BuildRow {
@@ -51,21 +74,8 @@ const BUILD_COLUMNS: &str = "b.id, b.source, b.format, b.status, b.error, b.star
 impl Store {
     /// Builds matching `filter`, oldest first (builds without a start time last).
     pub fn list_builds(&self, filter: &BuildFilter) -> Result<Vec<BuildRow>, StoreError> {
-        let mut sql_text = format!("SELECT {BUILD_COLUMNS} FROM builds b WHERE 1 = 1");
-        let mut args: Vec<Value> = Vec::new();
-        for (k, v) in &filter.labels {
-            sql_text.push_str(" AND EXISTS (SELECT 1 FROM labels l WHERE l.build_id = b.id AND l.key = ? AND l.value = ?)");
-            args.push(Value::Text(k.clone()));
-            args.push(Value::Text(v.clone()));
-        }
-        if let Some(s) = filter.since {
-            sql_text.push_str(" AND b.started_at >= ?");
-            args.push(Value::Integer(s));
-        }
-        if let Some(u) = filter.until {
-            sql_text.push_str(" AND b.started_at < ?");
-            args.push(Value::Integer(u));
-        }
+        let (condition, args) = filter.sql_condition("b");
+        let mut sql_text = format!("SELECT {BUILD_COLUMNS} FROM builds b WHERE {condition}");
         sql_text.push_str(" ORDER BY b.started_at IS NULL, b.started_at, b.source, b.id");
         if let Some(n) = filter.limit {
             sql_text.push_str(&format!(" LIMIT {n}"));
