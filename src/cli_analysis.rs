@@ -153,16 +153,8 @@ impl ScopeArgs {
         let now = crate::when::now_ns();
         Ok(analyzer::Scope {
             labels: crate::labels::parse_labels(&self.labels)?,
-            since: self
-                .since
-                .as_deref()
-                .map(|s| crate::when::parse_when(s, now))
-                .transpose()?,
-            until: self
-                .until
-                .as_deref()
-                .map(|s| crate::when::parse_when(s, now))
-                .transpose()?,
+            since: crate::when::parse_when_opt(self.since.as_deref(), now)?,
+            until: crate::when::parse_when_opt(self.until.as_deref(), now)?,
             ids: Vec::new(),
         })
     }

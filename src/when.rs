@@ -32,6 +32,27 @@ pub fn parse_when(s: &str, now_ns: i64) -> Result<i64> {
     Ok(now_ns - secs * 1_000_000_000)
 }
 
+/// Resolves an optional `--since`/`--until` argument relative to `now_ns`.
+pub fn parse_when_opt(s: Option<&str>, now_ns: i64) -> Result<Option<i64>> {
+    s.map(|s| parse_when(s, now_ns)).transpose()
+}
+
+/// The store's build filter from `--label`, `--since` and `--until` arguments.
+pub fn build_filter(
+    labels: &[String],
+    since: Option<&str>,
+    until: Option<&str>,
+    limit: Option<usize>,
+) -> Result<collector::store::BuildFilter> {
+    let now = now_ns();
+    Ok(collector::store::BuildFilter {
+        labels: crate::labels::parse_labels(labels)?,
+        since: parse_when_opt(since, now)?,
+        until: parse_when_opt(until, now)?,
+        limit,
+    })
+}
+
 /// Now, in Unix nanoseconds.
 pub fn now_ns() -> i64 {
     Utc::now().timestamp_nanos_opt().unwrap_or(0)

@@ -8,34 +8,23 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use collector::store::{BuildFilter, Store};
-use indicatif::{ProgressBar, ProgressStyle};
 use reports::columnar::{export_table, ColumnarFormat, TABLES};
 use reports::otlp::{build_trace, Endpoint, ExportTraceServiceRequest, Sender};
 
-use super::{open_store, print};
+use super::{open_store, print, progress_bar};
 use crate::cli_team::{ExportArgs, ExportFormat};
-use crate::labels::parse_labels;
-use crate::when::{now_ns, parse_when};
+use crate::when::build_filter;
 
 /// Spans per OTLP request (collectors commonly accept a few MB per request).
 const SPANS_PER_REQUEST: usize = 2_000;
 
 pub fn run(db: &Path, args: ExportArgs) -> Result<ExitCode> {
-    let now = now_ns();
-    let filter = BuildFilter {
-        labels: parse_labels(&args.labels)?,
-        since: args
-            .since
-            .as_deref()
-            .map(|s| parse_when(s, now))
-            .transpose()?,
-        until: args
-            .until
-            .as_deref()
-            .map(|s| parse_when(s, now))
-            .transpose()?,
-        limit: None,
-    };
+    let filter = build_filter(
+        &args.labels,
+        args.since.as_deref(),
+        args.until.as_deref(),
+        None,
+    )?;
     if !db.exists() {
         bail!("database {} does not exist", db.display());
     }
@@ -81,7 +70,8 @@ fn columnar(
             .map(|t| (*t, out.join(format!("{t}.{}", format.extension()))))
             .collect()
     };
-    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(rows_spinner);
+    let bar = (!args.quiet && std::io::stderr().is_terminal())
+        .then(|| progress_bar("{spinner} exporting {msg}: {pos} rows {per_sec}", None));
     let mut lines = Vec::new();
     for (table, path) in targets {
         if let Some(b) = &bar {
@@ -163,13 +153,10 @@ fn otlp(store: &Store, filter: &BuildFilter, url: &str, args: &ExportArgs) -> Re
         .map(|b| b.id)
         .collect();
     let bar = (!args.quiet && std::io::stderr().is_terminal() && ids.len() > 1).then(|| {
-        let b = ProgressBar::new(ids.len() as u64);
-        b.set_style(
-            ProgressStyle::with_template("{spinner} exporting [{bar:30}] {pos}/{len} builds {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
-        b
+        progress_bar(
+            "{spinner} exporting [{bar:30}] {pos}/{len} builds {eta}",
+            Some(ids.len() as u64),
+        )
     });
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -237,13 +224,4 @@ fn otlp(store: &Store, filter: &BuildFilter, url: &str, args: &ExportArgs) -> Re
     } else {
         ExitCode::SUCCESS
     })
-}
-
-fn rows_spinner() -> ProgressBar {
-    let bar = ProgressBar::new_spinner();
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} exporting {msg}: {pos} rows {per_sec}")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    bar
 }

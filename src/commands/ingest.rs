@@ -10,9 +10,9 @@ use collector::assemble::AssembleOptions;
 use collector::ingest::read_builds;
 use collector::model::{Build, Format};
 use collector::store::{Inserted, SourceInfo, Store};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 
-use super::{open_store, print};
+use super::{open_store, print, progress_bar};
 use crate::cli::{FormatArg, IngestArgs};
 use crate::labels::parse_labels;
 use crate::when::now_ns;
@@ -44,7 +44,12 @@ pub fn run(db: &Path, args: IngestArgs) -> Result<ExitCode> {
         .sum();
     let bar =
         (!args.quiet && std::io::stderr().is_terminal() && (inputs.len() > 1 || total > BAR_BYTES))
-            .then(|| progress_bar(total));
+            .then(|| {
+                progress_bar(
+                    "{spinner} ingesting [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {msg}",
+                    Some(total),
+                )
+            });
     let mut failures = 0;
     for input in &inputs {
         let result = ingest_one(&mut store, input, format, &labels, &options, bar.as_ref());
@@ -84,18 +89,6 @@ pub(crate) fn format_of(f: FormatArg) -> Option<Format> {
         FormatArg::Moby => Some(Format::Moby),
         FormatArg::Dockerbuild => Some(Format::Dockerbuild),
     }
-}
-
-fn progress_bar(total: u64) -> ProgressBar {
-    let bar = ProgressBar::new(total);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} ingesting [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {msg}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    bar
 }
 
 /// Reads one input and stores its builds; returns the lines to print.

@@ -6,10 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use collector::store::MergeStats;
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use super::{open_store, print};
+use super::{open_store, print, progress_bar};
 use crate::cli_team::MergeArgs;
 use crate::labels::parse_labels;
 
@@ -38,7 +37,12 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
     let inputs = expand_inputs(&args.inputs, &args.into)?;
     let mut store = open_store(&args.into)?;
     let bar = (!args.quiet && !args.json && std::io::stderr().is_terminal() && inputs.len() > 1)
-        .then(|| progress_bar(inputs.len() as u64));
+        .then(|| {
+            progress_bar(
+                "{spinner} merging [{bar:30}] {pos}/{len} databases {eta}",
+                Some(inputs.len() as u64),
+            )
+        });
     let mut report = MergeJson {
         into: args.into.display().to_string(),
         inputs: Vec::new(),
@@ -163,14 +167,4 @@ fn collect_databases(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> 
         }
     }
     Ok(())
-}
-
-fn progress_bar(total: u64) -> ProgressBar {
-    let bar = ProgressBar::new(total);
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} merging [{bar:30}] {pos}/{len} databases {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    bar
 }

@@ -65,6 +65,21 @@ pub fn open_store(path: &std::path::Path) -> Result<Store> {
     Store::open(path).with_context(|| format!("cannot open database {}", path.display()))
 }
 
+/// A progress bar (or, without a length, a spinner) drawn on stderr with `template`.
+pub fn progress_bar(template: &str, len: Option<u64>) -> indicatif::ProgressBar {
+    use indicatif::{ProgressBar, ProgressStyle};
+    let (bar, fallback) = match len {
+        Some(n) => (ProgressBar::new(n), ProgressStyle::default_bar()),
+        None => (ProgressBar::new_spinner(), ProgressStyle::default_spinner()),
+    };
+    bar.set_style(
+        ProgressStyle::with_template(template)
+            .unwrap_or(fallback)
+            .progress_chars("=> "),
+    );
+    bar
+}
+
 /// Writes to stdout, turning a closed pipe into an error `main` exits quietly on.
 pub fn print(text: &str) -> Result<()> {
     use std::io::Write;
