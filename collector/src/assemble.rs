@@ -409,7 +409,7 @@ impl Pending {
         .flatten()
         .max();
         let duration_ns = match (started_at, finished_at) {
-            (Some(s), Some(f)) if f >= s => Some(f - s),
+            (Some(s), Some(f)) if f >= s => Some(f.saturating_sub(s)),
             _ => None,
         };
         Build {
@@ -490,8 +490,12 @@ fn merge_intervals(
     merged
 }
 
+/// The summed length of `intervals`. Times come from the input and may be anywhere in the `i64`
+/// range (chrono accepts years 1677 to 2262), so lengths and sums saturate instead of overflowing.
 fn total(intervals: &[(Nanos, Nanos)]) -> i64 {
-    intervals.iter().map(|(s, e)| e - s).sum()
+    intervals
+        .iter()
+        .fold(0i64, |sum, (s, e)| sum.saturating_add(e.saturating_sub(*s)))
 }
 
 impl VertexState {
@@ -532,11 +536,13 @@ impl VertexState {
                     let e: &mut Option<Nanos> = pull_spans.entry(a).or_insert(Some(b));
                     *e = Some(e.unwrap_or(b).max(b));
                 }
-                pull_reported += s.reported_duration_ns.unwrap_or(0);
+                pull_reported = pull_reported.saturating_add(s.reported_duration_ns.unwrap_or(0));
                 if id.starts_with("sha256:") {
                     pulled_layers += 1;
+                    // Byte counts are the input's own numbers: a negative one counts as
+                    // nothing, and the sum saturates.
                     let bytes = s.total.max(s.current);
-                    pulled_bytes += bytes;
+                    pulled_bytes = pulled_bytes.saturating_add(bytes.max(0));
                     layers.insert((LayerOp::Pull, id.clone()), (bytes > 0).then_some(bytes));
                 } else if let Some(d) = id.split_whitespace().nth(1) {
                     // `extracting sha256:...` / `pulling sha256:...`: the digest, maybe no size.
@@ -636,7 +642,7 @@ impl VertexState {
             // Only layer transfer after the cached report, and it explains the time spent.
             let only_pulls =
                 after.logs == 0 && after.other_statuses == 0 && after.pull_statuses > 0;
-            if only_pulls && pull_ns * 2 >= after_cache_ns {
+            if only_pulls && pull_ns.saturating_mul(2) >= after_cache_ns {
                 return Outcome::Pulled;
             }
             if !after.ran && after.logs == 0 {

@@ -8,7 +8,7 @@ use xxhash_rust::xxh3::Xxh3;
 
 use crate::assemble::{AssembleOptions, Assembler};
 use crate::decode::{decoder, sniff, SNIFF_BYTES};
-use crate::error::DecodeError;
+use crate::error::{DecodeError, Position};
 use crate::model::{Build, Format};
 
 /// What reading one input produced.
@@ -98,6 +98,19 @@ pub fn read_builds<R: Read>(
     drop(reader);
     if let Some(b) = asm.finish(truncated.is_some()) {
         builds.push(b);
+    }
+    if builds.is_empty() {
+        // Well-formed but without any progress (rawjson `{}` objects, an Engine API stream of
+        // the legacy builder): storing nothing and succeeding would hide that.
+        let message = match format {
+            Format::Moby => "no BuildKit trace (moby.buildkit.trace) in the stream: builds by the legacy builder cannot be profiled",
+            _ => "no build progress found",
+        };
+        let end = Position {
+            line: None,
+            offset: fp.bytes,
+        };
+        return Err(DecodeError::malformed(format.as_str(), end, message).into());
     }
     let whole = fp.hasher.digest128();
     let n = builds.len();

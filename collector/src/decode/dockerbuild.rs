@@ -14,7 +14,7 @@
 //! Error positions are byte offsets in the decompressed tar stream.
 
 use std::cell::Cell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::{self, BufRead, Read};
 use std::rc::Rc;
 
@@ -335,7 +335,16 @@ fn list_records(archive: &Archive) -> Result<VecDeque<RecordRef>, DecodeError> {
         .as_ref()
         .ok_or_else(|| malformed(0, "index.json is missing (not a buildx history export)"))?;
     let mut records = VecDeque::new();
-    walk_index(&archive.blobs, index, "index.json", None, 0, &mut records)?;
+    let mut seen = HashSet::new();
+    walk_index(
+        &archive.blobs,
+        index,
+        "index.json",
+        None,
+        0,
+        &mut seen,
+        &mut records,
+    )?;
     if records.is_empty() {
         return Err(malformed(
             index.at(0),
@@ -345,12 +354,17 @@ fn list_records(archive: &Archive) -> Result<VecDeque<RecordRef>, DecodeError> {
     Ok(records)
 }
 
+/// Walks an index down to its record manifests. Each blob is visited once (`seen` holds the
+/// digests reached so far): an export lists each record once, and a blob referenced again (an
+/// index listing the same child many times, at every level) would otherwise multiply the walk
+/// and the records exponentially with the nesting depth.
 fn walk_index(
     blobs: &HashMap<String, Blob>,
     node: &Blob,
     name: &str,
     annotation: Option<String>,
     depth: usize,
+    seen: &mut HashSet<String>,
     out: &mut VecDeque<RecordRef>,
 ) -> Result<(), DecodeError> {
     let doc: OciDocument = parse_json(node, name)?;
@@ -363,11 +377,14 @@ fn walk_index(
         }
         for mut d in manifests {
             let child = blob(blobs, "blob", &d.digest, name, node.at(0))?;
+            if !seen.insert(d.digest.clone()) {
+                continue;
+            }
             let annotation = d
                 .annotations
                 .as_mut()
                 .and_then(|a| a.remove(REFERENCE_ANNOTATION));
-            walk_index(blobs, child, &d.digest, annotation, depth + 1, out)?;
+            walk_index(blobs, child, &d.digest, annotation, depth + 1, seen, out)?;
         }
     } else if let Some(config) = doc.config.filter(|c| c.media_type == RECORD_MEDIA_TYPE) {
         out.push_back(RecordRef {

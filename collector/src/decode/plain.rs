@@ -198,7 +198,7 @@ impl<R: BufRead> PlainDecoder<R> {
                 Some(v) if v.state == State::Done => {
                     // Resumed after it finished once: a new interval.
                     let start = match (ts, v.last_ts) {
-                        (Some(t), Some(last)) if t <= last => Some(last + 1),
+                        (Some(t), Some(last)) if t <= last => Some(last.saturating_add(1)),
                         (t, _) => t,
                     };
                     v.state = State::Running;
@@ -235,7 +235,8 @@ impl<R: BufRead> PlainDecoder<R> {
         // Failed and canceled vertices print no DONE: their time so far is the last DONE total
         // plus the latest log elapsed time of the running interval.
         let so_far = v.as_ref().and_then(|v| {
-            (v.elapsed.is_some() || v.done_total > 0).then(|| v.done_total + v.elapsed.unwrap_or(0))
+            (v.elapsed.is_some() || v.done_total > 0)
+                .then(|| v.done_total.saturating_add(v.elapsed.unwrap_or(0)))
         });
         let finish = |v: Option<&mut PlainVertex>| {
             if let Some(v) = v {
