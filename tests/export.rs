@@ -371,3 +371,92 @@ fn every_exported_column_is_documented() {
         assert_eq!(columns, documented, "docs/export.md section {table}");
     }
 }
+
+/// The Python that has the `duckdb` module (`.ci/run` installs it into a venv).
+fn python() -> String {
+    std::env::var("BUILDPROF_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+#[test]
+fn duckdb_reads_the_parquet_export() {
+    let has_duckdb = std::process::Command::new(python())
+        .args(["-c", "import duckdb"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_duckdb {
+        assert!(
+            std::env::var_os("BUILDPROF_REQUIRE_DUCKDB").is_none(),
+            "BUILDPROF_REQUIRE_DUCKDB is set but {} cannot import duckdb",
+            python()
+        );
+        eprintln!(
+            "duckdb not installed: skipped (CI installs it and sets BUILDPROF_REQUIRE_DUCKDB)"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    history(&db);
+    let out = dir.path().join("pq");
+    ok(
+        &db,
+        &[
+            "export",
+            "--format",
+            "parquet",
+            "--table",
+            "all",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    // Types as DuckDB sees them, counts per table, and a query over the labels JSON.
+    let script = r#"
+import duckdb, json, sys
+d = sys.argv[1]
+types = dict((r[0], r[1]) for r in duckdb.sql(f"DESCRIBE SELECT * FROM '{d}/builds.parquet'").fetchall())
+counts = {t: duckdb.sql(f"SELECT count(*) FROM '{d}/{t}.parquet'").fetchall()[0][0]
+          for t in ["builds", "steps", "labels", "step_inputs", "cache_operations", "cache_layers", "sources"]}
+by_strategy = dict(duckdb.sql(f"SELECT labels->>'strategy', count(*) FROM '{d}/builds.parquet' GROUP BY 1").fetchall())
+lazy = duckdb.sql(f"SELECT count(*) FROM '{d}/steps.parquet' WHERE lazy_miss").fetchall()[0][0]
+epoch = duckdb.sql(f"SELECT min(epoch_ns(started_at)) FROM '{d}/steps.parquet'").fetchall()[0][0]
+print(json.dumps({"types": types, "counts": counts, "by_strategy": by_strategy, "lazy": lazy, "epoch": epoch}))
+"#;
+    let run = std::process::Command::new(python())
+        .args(["-c", script, out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(v["types"]["started_at"], "TIMESTAMPTZ_NS", "UTC timestamps in ns");
+    assert_eq!(v["types"]["step_count"], "BIGINT");
+    for table in TABLES {
+        assert_eq!(
+            v["counts"][table].as_i64().unwrap(),
+            count(&db, &format!("SELECT count(*) FROM {table}")),
+            "{table}"
+        );
+    }
+    assert_eq!(v["by_strategy"]["min"], 1);
+    assert_eq!(v["by_strategy"]["max"], 1);
+    assert_eq!(
+        v["by_strategy"]["other"].as_i64().unwrap(),
+        count(
+            &db,
+            "SELECT count(*) FROM labels WHERE key = 'strategy' AND value = 'other'"
+        )
+    );
+    assert_eq!(
+        v["lazy"].as_i64().unwrap(),
+        count(&db, "SELECT count(*) FROM steps WHERE lazy_miss = 1")
+    );
+    assert_eq!(
+        v["epoch"].as_i64().unwrap(),
+        count(&db, "SELECT min(started_at) FROM steps"),
+        "nanoseconds survive"
+    );
+}
