@@ -1,7 +1,9 @@
 //! `Chart`: one chart of a report (what it shows and its data), drawn with plotters as inline SVG
-//! for HTML or as PNG for places that cannot show SVG. One file per kind of chart.
+//! for HTML or as PNG for places that cannot show SVG. One file per kind of chart; the axes and
+//! the column-chart frame they share are in `frame`.
 
 mod builds;
+mod frame;
 mod png;
 pub mod theme;
 mod waterfall;

@@ -7,7 +7,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::theme::{class_color, Theme};
-use super::{nice_max, seconds_label, Drawn, Swatch};
+use super::{frame, nice_max, seconds_label, Drawn, Swatch};
 use crate::escape::clean;
 use crate::timeline::{StepClass, Timeline};
 
@@ -47,8 +47,7 @@ pub fn draw<DB: DrawingBackend>(
         .x_label_area_size(52)
         .y_label_area_size(NAME_AREA)
         .build_cartesian_2d(0f64..span_s, (0u32..(n - 1).max(1)).into_segmented())?;
-    chart
-        .configure_mesh()
+    frame::mesh(&mut chart, theme)
         .disable_y_mesh()
         .x_labels(10)
         .y_labels(n as usize)
@@ -60,11 +59,6 @@ pub fn draw<DB: DrawingBackend>(
             }
             _ => String::new(),
         })
-        .axis_style(theme.ink.mix(0.6))
-        .bold_line_style(theme.grid())
-        .light_line_style(TRANSPARENT)
-        .label_style(theme.font(15.0))
-        .axis_desc_style(theme.font_muted(15.0))
         .draw()?;
 
     // Rows top-down in start order: step i sits in segment n-1-i.
