@@ -1,53 +1,16 @@
 //! The analysis commands end to end on the strategy series (ingested with its manifest labels):
 //! JSON contracts, exit codes, and snapshots of the terminal output people read.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-use serde_json::Value;
-
-fn run(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_buildprof"))
-        .env_remove("BUILDPROF_DB")
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok(db: &Path, args: &[&str]) -> String {
-    let out = run(db, args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn json(db: &Path, args: &[&str]) -> Value {
-    serde_json::from_str(&ok(db, args)).unwrap()
-}
+use common::{app1_series, assert_success, json, ok, run, sample};
 
 /// A database with the 24 builds of the strategy series, labelled as in the manifest.
 fn series_db(dir: &Path) -> PathBuf {
     let db = dir.join("series.db");
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-traces");
-    let manifest = std::fs::read_to_string(root.join("manifest.tsv")).unwrap();
-    for line in manifest.lines().filter(|l| l.starts_with("app1-series/")) {
-        let cols: Vec<&str> = line.split('\t').collect();
-        let mut args = vec![
-            "ingest".to_string(),
-            root.join(cols[0]).display().to_string(),
-        ];
-        for kv in cols[2].split(',') {
-            args.push("--label".into());
-            args.push(kv.into());
-        }
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        ok(&db, &args);
-    }
+    app1_series(&db);
     db
 }
 
@@ -207,31 +170,17 @@ fn synth_writes_a_labelled_history() {
 fn busts_of_a_build_without_branch_label() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("nb.db");
-    let trace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
-        "sample-traces/busybox-buildx0.13/local-buildx0.13.1-moby20.10.24_partial-cache.plain.txt",
-    );
-    let bin = env!("CARGO_BIN_EXE_buildprof");
-    let run = |args: &[&str]| {
-        std::process::Command::new(bin)
-            .arg("--db")
-            .arg(&db)
-            .args(args)
-            .output()
-            .unwrap()
-    };
-    assert!(run(&["ingest", trace.to_str().unwrap()]).status.success());
+    let trace =
+        sample("busybox-buildx0.13/local-buildx0.13.1-moby20.10.24_partial-cache.plain.txt");
+    assert!(run(&db, &["ingest", &trace]).status.success());
     let list: serde_json::Value =
-        serde_json::from_slice(&run(&["builds", "--json"]).stdout).unwrap();
+        serde_json::from_slice(&run(&db, &["builds", "--json"]).stdout).unwrap();
     let id = list[0]["id"].as_str().unwrap().to_string();
-    let out = run(&["busts", &id]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run(&db, &["busts", &id]);
+    assert_success(&out);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains(&id[..12]), "{text}");
-    let out = run(&["summary", &id]);
+    let out = run(&db, &["summary", &id]);
     assert!(out.status.success());
     assert!(!String::from_utf8_lossy(&out.stdout).contains("Not worked out"));
 }

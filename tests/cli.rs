@@ -1,42 +1,11 @@
 //! The `buildprof` binary end to end: ingest, builds, show, demo; JSON contract fields; exit
 //! codes and messages on bad input; idempotent ingest; snapshots of what people read.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
 use serde_json::Value;
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_buildprof"));
-    c.env_remove("BUILDPROF_DB");
-    c
-}
-
-fn sample(rel: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("sample-traces")
-        .join(rel)
-        .display()
-        .to_string()
-}
-
-fn run(db: &Path, args: &[&str]) -> Output {
-    bin().arg("--db").arg(db).args(args).output().unwrap()
-}
-
-fn ok(db: &Path, args: &[&str]) -> String {
-    let out = run(db, args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn json(db: &Path, args: &[&str]) -> Value {
-    serde_json::from_str(&ok(db, args)).unwrap()
-}
+use common::{assert_success, bin, json, ok, run, sample};
 
 const MIN_LAZY: &str = "app1-series/010-min-web-iter3.rawjson";
 const MAX_PULL: &str = "app1-series/009-max-web-iter3.rawjson";
@@ -171,11 +140,7 @@ fn stdin_and_multi_record_exports() {
         .stdin(std::fs::File::open(sample(EXPORT)).unwrap())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let all = json(&db, &["builds", "--json"]);
     let statuses: Vec<&str> = all
         .as_array()
@@ -286,34 +251,23 @@ fn show_text(rel: &str) -> String {
         .join("\n")
 }
 
-#[test]
-fn snapshot_show_cold() {
-    insta::assert_snapshot!(show_text(COLD));
+/// One snapshot test per trace: what `show` prints for each build in it.
+macro_rules! show_snapshots {
+    ($($test:ident: $trace:expr,)*) => {$(
+        #[test]
+        fn $test() {
+            insta::assert_snapshot!(show_text($trace));
+        }
+    )*};
 }
 
-#[test]
-fn snapshot_show_all_cached() {
-    insta::assert_snapshot!(show_text(ALL_CACHED));
-}
-
-#[test]
-fn snapshot_show_max_import_with_pulls() {
-    insta::assert_snapshot!(show_text(MAX_PULL));
-}
-
-#[test]
-fn snapshot_show_min_import_with_lazy_misses() {
-    insta::assert_snapshot!(show_text(MIN_LAZY));
-}
-
-#[test]
-fn snapshot_show_failure_with_canceled_sibling() {
-    insta::assert_snapshot!(show_text(FAILED));
-}
-
-#[test]
-fn snapshot_show_history_export_with_several_records() {
-    insta::assert_snapshot!(show_text(EXPORT));
+show_snapshots! {
+    snapshot_show_cold: COLD,
+    snapshot_show_all_cached: ALL_CACHED,
+    snapshot_show_max_import_with_pulls: MAX_PULL,
+    snapshot_show_min_import_with_lazy_misses: MIN_LAZY,
+    snapshot_show_failure_with_canceled_sibling: FAILED,
+    snapshot_show_history_export_with_several_records: EXPORT,
 }
 
 #[test]
@@ -324,11 +278,7 @@ fn demo_runs_on_the_bundled_samples() {
         .args(["demo", "--dir", &sample("")])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("-> 74 builds"), "{text}");
     assert!(text.contains("lazy miss"), "{text}");

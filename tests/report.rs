@@ -2,47 +2,13 @@
 //! report says (checked against the traces), the JSON content, the files written, and insta
 //! snapshots of the Markdown and HTML with timings redacted.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use std::path::Path;
 
 use serde_json::Value;
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_buildprof"));
-    c.env_remove("BUILDPROF_DB");
-    c
-}
-
-fn run(db: &Path, args: &[&str]) -> Output {
-    bin().arg("--db").arg(db).args(args).output().unwrap()
-}
-
-fn ok(db: &Path, args: &[&str]) -> String {
-    let out = run(db, args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// Ingests the 24 builds of `sample-traces/app1-series` with their manifest labels.
-fn app1_series(db: &Path) {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-traces");
-    let manifest = std::fs::read_to_string(root.join("manifest.tsv")).unwrap();
-    for line in manifest.lines().filter(|l| l.starts_with("app1-series/")) {
-        let cols: Vec<&str> = line.split('\t').collect();
-        let file = root.join(cols[0]);
-        let mut args = vec!["ingest".to_string(), file.display().to_string()];
-        for l in cols[2].split(',') {
-            args.push("--label".into());
-            args.push(l.into());
-        }
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        ok(db, &args);
-    }
-}
+use common::{app1_series, assert_success, json, ok, run};
 
 /// The series ran on 2026-11-22 between 03:22 and 03:26 UTC.
 const PERIOD: [&str; 4] = ["--since", "2026-11-22", "--until", "2026-11-23"];
@@ -193,7 +159,7 @@ fn snapshot_summary_of_a_lazy_miss_build() {
     let db = dir.path().join("s.db");
     app1_series(&db);
     // 010-min-web-iter3: mode=min on a cold builder, three lazy misses.
-    let builds: Value = serde_json::from_str(&ok(
+    let builds = json(
         &db,
         &[
             "builds",
@@ -203,8 +169,7 @@ fn snapshot_summary_of_a_lazy_miss_build() {
             "--label",
             "change=web",
         ],
-    ))
-    .unwrap();
+    );
     let id = builds[0]["id"].as_str().unwrap().to_string();
     let md = ok(
         &db,
@@ -213,11 +178,11 @@ fn snapshot_summary_of_a_lazy_miss_build() {
     assert!(md.contains("strategy=max median of"), "{md}");
     assert!(md.contains("lazy miss"), "{md}");
     insta::assert_snapshot!("summary_min_web", redact(&md));
-    let json: Value = serde_json::from_str(&ok(&db, &["summary", &id, "--json"])).unwrap();
-    assert_eq!(json["lazy_misses"], 3);
-    assert_eq!(json["build_id"], id);
+    let summary = json(&db, &["summary", &id, "--json"]);
+    assert_eq!(summary["lazy_misses"], 3);
+    assert_eq!(summary["build_id"], id);
     // --last is the most recently stored build: the series' last file.
-    let last: Value = serde_json::from_str(&ok(&db, &["summary", "--last", "--json"])).unwrap();
+    let last = json(&db, &["summary", "--last", "--json"]);
     assert!(
         last["source"]
             .as_str()
@@ -247,7 +212,7 @@ fn empty_period_and_bad_arguments() {
             "md,json",
         ],
     );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_success(&o);
     let json: Value =
         serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(json["headline"]["builds"]["current"], 0);

@@ -1,9 +1,12 @@
-//! Helpers shared by the team-scale tests: running the binary, sample trace paths, SQLite reads.
+//! Helpers shared by the integration tests: running the binary, sample trace paths, ingesting
+//! samples, SQLite reads.
 
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use serde_json::Value;
 
 pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_buildprof"));
@@ -33,6 +36,21 @@ pub fn ok(db: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Asserts that a run of the binary succeeded, showing its standard error if not.
+#[track_caller]
+pub fn assert_success(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The JSON a successful run printed.
+pub fn json(db: &Path, args: &[&str]) -> Value {
+    serde_json::from_str(&ok(db, args)).unwrap()
+}
+
 /// Ingests sample traces (paths relative to sample-traces/) with labels.
 pub fn ingest(db: &Path, traces: &[&str], labels: &[&str]) {
     let mut args: Vec<String> = vec!["ingest".into(), "--quiet".into()];
@@ -43,6 +61,17 @@ pub fn ingest(db: &Path, traces: &[&str], labels: &[&str]) {
     }
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     ok(db, &refs);
+}
+
+/// Ingests the 24 builds of `sample-traces/app1-series` (the strategy series), labelled as in
+/// the manifest.
+pub fn app1_series(db: &Path) {
+    let manifest = std::fs::read_to_string(sample("manifest.tsv")).unwrap();
+    for line in manifest.lines().filter(|l| l.starts_with("app1-series/")) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let labels: Vec<&str> = cols[2].split(',').collect();
+        ingest(db, &[cols[0]], &labels);
+    }
 }
 
 /// Every row of `table`, each as text cells, in primary-key order.
