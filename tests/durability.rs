@@ -1,21 +1,13 @@
 //! Parallel CI jobs and killed runners: 8 processes ingesting into one database at once, and
 //! `buildprof ingest` killed with SIGKILL at random moments, leave a consistent database.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_buildprof"));
-    c.env_remove("BUILDPROF_DB");
-    c
-}
-
-fn sample(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("sample-traces")
-        .join(rel)
-}
+use common::{bin, count, sample};
 
 /// `n` distinct real builds: a CI log of a real build, moved to a different day each time.
 fn distinct_builds(dir: &Path, n: usize) -> Vec<PathBuf> {
@@ -36,9 +28,15 @@ fn distinct_builds(dir: &Path, n: usize) -> Vec<PathBuf> {
         .collect()
 }
 
-fn query(db: &Path, sql: &str) -> i64 {
-    let conn = rusqlite::Connection::open(db).unwrap();
-    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+/// `buildprof ingest --quiet FILES` into `db`, its standard output dropped.
+fn quiet_ingest(db: &Path, files: &[PathBuf]) -> Command {
+    let mut c = bin();
+    c.arg("--db")
+        .arg(db)
+        .args(["ingest", "--quiet"])
+        .args(files)
+        .stdout(Stdio::null());
+    c
 }
 
 #[test]
@@ -49,13 +47,7 @@ fn eight_parallel_writers_store_every_build_once() {
     let children: Vec<_> = files
         .chunks(50)
         .map(|chunk| {
-            bin()
-                .arg("--db")
-                .arg(&db)
-                .arg("ingest")
-                .arg("--quiet")
-                .args(chunk)
-                .stdout(Stdio::null())
+            quiet_ingest(&db, chunk)
                 .stderr(Stdio::piped())
                 .spawn()
                 .unwrap()
@@ -68,30 +60,21 @@ fn eight_parallel_writers_store_every_build_once() {
         assert!(out.status.success(), "a writer failed: {err}");
         assert!(!err.contains("locked"), "{err}");
     }
-    assert_eq!(query(&db, "SELECT count(*) FROM builds"), 400);
+    assert_eq!(count(&db, "SELECT count(*) FROM builds"), 400);
     assert_eq!(
-        query(&db, "SELECT count(DISTINCT started_at) FROM builds"),
+        count(&db, "SELECT count(DISTINCT started_at) FROM builds"),
         400
     );
-    assert_eq!(query(&db, "SELECT count(*) FROM steps"), 400 * 18);
+    assert_eq!(count(&db, "SELECT count(*) FROM steps"), 400 * 18);
     // Everyone again at once: nothing is stored twice.
     let children: Vec<_> = files
         .chunks(50)
-        .map(|chunk| {
-            bin()
-                .arg("--db")
-                .arg(&db)
-                .args(["ingest", "--quiet"])
-                .args(chunk)
-                .stdout(Stdio::null())
-                .spawn()
-                .unwrap()
-        })
+        .map(|chunk| quiet_ingest(&db, chunk).spawn().unwrap())
         .collect();
     for mut c in children {
         assert!(c.wait().unwrap().success());
     }
-    assert_eq!(query(&db, "SELECT count(*) FROM builds"), 400);
+    assert_eq!(count(&db, "SELECT count(*) FROM builds"), 400);
 }
 
 /// A small deterministic generator for kill delays.
@@ -145,15 +128,7 @@ fn sigkill_at_random_moments_never_leaves_a_partial_build() {
     // How long an uninterrupted ingest takes, to spread the kills over it.
     let reference = dir.path().join("reference.db");
     let t = std::time::Instant::now();
-    assert!(bin()
-        .arg("--db")
-        .arg(&reference)
-        .args(["ingest", "--quiet"])
-        .args(&files)
-        .stdout(Stdio::null())
-        .status()
-        .unwrap()
-        .success());
+    assert!(quiet_ingest(&reference, &files).status().unwrap().success());
     // Kills are spread over the expected run time, adapted as runs finish faster or slower.
     let mut window = t.elapsed().as_micros() as u64;
     let mut rng = SplitMix(0x5eed);
@@ -165,12 +140,7 @@ fn sigkill_at_random_moments_never_leaves_a_partial_build() {
                 let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
             }
         }
-        let mut child = bin()
-            .arg("--db")
-            .arg(&db)
-            .args(["ingest", "--quiet"])
-            .args(&files)
-            .stdout(Stdio::null())
+        let mut child = quiet_ingest(&db, &files)
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
@@ -190,19 +160,11 @@ fn sigkill_at_random_moments_never_leaves_a_partial_build() {
         "only {killed_mid_way} kills landed mid-ingest"
     );
     // Running the ingest again stores the rest.
-    assert!(bin()
-        .arg("--db")
-        .arg(&db)
-        .args(["ingest", "--quiet"])
-        .args(&files)
-        .stdout(Stdio::null())
-        .status()
-        .unwrap()
-        .success());
+    assert!(quiet_ingest(&db, &files).status().unwrap().success());
     assert_consistent(&db);
-    assert_eq!(query(&db, "SELECT count(*) FROM builds"), 120);
+    assert_eq!(count(&db, "SELECT count(*) FROM builds"), 120);
     assert_eq!(
-        query(&db, "SELECT sum(step_count) FROM builds"),
-        query(&reference, "SELECT sum(step_count) FROM builds")
+        count(&db, "SELECT sum(step_count) FROM builds"),
+        count(&reference, "SELECT sum(step_count) FROM builds")
     );
 }

@@ -2,50 +2,31 @@
 //! prints a real trace from sample-traces/ and exits 3; output bytes, their order, exit codes
 //! and what is stored are checked against running the same command directly.
 
+mod common;
+
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_buildprof"));
-    c.env_remove("BUILDPROF_DB");
-    c
-}
-
-fn sample(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("sample-traces")
-        .join(rel)
-}
+use common::{assert_success, bin, json, sample};
 
 const ERROR_RAWJSON: &str = "busybox-buildx0.13/local-buildx0.13.1-moby20.10.24_error.rawjson.txt";
 const PLAIN_CI: &str = "engine-20.10/01-cold.plain.log";
 
 fn builds(db: &Path) -> Vec<Value> {
-    let out = bin()
-        .args(["--db"])
-        .arg(db)
-        .args(["builds", "--json"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    serde_json::from_slice::<Value>(&out.stdout)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
+    json(db, &["builds", "--json"]).as_array().unwrap().clone()
 }
 
 /// A fake build: the trace on stderr (as buildx prints rawjson), a line on stdout, exit 3.
-fn fake_build(trace: &Path) -> Vec<String> {
+fn fake_build(trace: &str) -> Vec<String> {
     vec![
         "sh".into(),
         "-c".into(),
         "printf 'starting\\n'; cat \"$1\" >&2; printf 'done\\n'; exit 3".into(),
         "fake".into(),
-        trace.display().to_string(),
+        trace.into(),
     ]
 }
 
@@ -142,7 +123,7 @@ fn record_passes_a_hundred_thousand_lines_unchanged() {
         "-c".into(),
         "cat \"$1\" >&2; seq 1 100000; seq 1 100000 | sed 's/^/#9 0.5 log /' >&2".into(),
         "x".into(),
-        sample(PLAIN_CI).display().to_string(),
+        sample(PLAIN_CI),
     ];
     let want = direct(&argv);
     let got = record(&db, &["--quiet"], &argv);
@@ -195,11 +176,7 @@ fn ingest_tee_echoes_stdin_and_stores_the_build() {
     let writer = std::thread::spawn(move || stdin.write_all(&feed).unwrap());
     let out = child.wait_with_output().unwrap();
     writer.join().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     assert!(out.stdout == input, "the echo differs from the input");
     let b = builds(&db);
     assert_eq!(b.len(), 1);
@@ -260,7 +237,7 @@ fn secrets_on_the_command_line_are_not_stored() {
         "-c".into(),
         "cat \"$1\" >&2".into(),
         "API_TOKEN=hunter2-very-secret".into(),
-        sample(PLAIN_CI).display().to_string(),
+        sample(PLAIN_CI),
     ];
     let out = record(&db, &["--quiet"], &argv);
     assert_eq!(out.status.code(), Some(0));
