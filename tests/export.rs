@@ -432,7 +432,10 @@ print(json.dumps({"types": types, "counts": counts, "by_strategy": by_strategy, 
         String::from_utf8_lossy(&run.stderr)
     );
     let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
-    assert_eq!(v["types"]["started_at"], "TIMESTAMPTZ_NS", "UTC timestamps in ns");
+    assert_eq!(
+        v["types"]["started_at"], "TIMESTAMPTZ_NS",
+        "UTC timestamps in ns"
+    );
     assert_eq!(v["types"]["step_count"], "BIGINT");
     for table in TABLES {
         assert_eq!(
