@@ -8,7 +8,7 @@
 
 use std::sync::{Arc, LazyLock};
 
-use regex::Regex;
+use regex::{Regex, RegexSet};
 
 use crate::model::Build;
 
@@ -65,10 +65,20 @@ static DEFAULTS: LazyLock<Vec<(Regex, String)>> = LazyLock::new(|| {
         .collect()
 });
 
+static DEFAULT_SET: LazyLock<Option<RegexSet>> = LazyLock::new(|| any_of(&DEFAULTS));
+
+/// All patterns as one set: one pass over a text tells whether any rule can apply, so text
+/// without secrets (nearly all of it) is not scanned once per pattern. `None` if the set
+/// could not be built (size limits); every rule is then tried in turn.
+fn any_of(rules: &[(Regex, String)]) -> Option<RegexSet> {
+    RegexSet::new(rules.iter().map(|(re, _)| re.as_str())).ok()
+}
+
 /// A set of patterns to mask.
 #[derive(Debug, Clone)]
 pub struct Redactor {
     rules: Vec<(Regex, String)>,
+    any: Option<RegexSet>,
 }
 
 impl Default for Redactor {
@@ -76,6 +86,7 @@ impl Default for Redactor {
     fn default() -> Self {
         Redactor {
             rules: DEFAULTS.clone(),
+            any: DEFAULT_SET.clone(),
         }
     }
 }
@@ -83,7 +94,10 @@ impl Default for Redactor {
 impl Redactor {
     /// No patterns at all (`--no-default-redactions` without `--redact`).
     pub fn none() -> Self {
-        Redactor { rules: Vec::new() }
+        Redactor {
+            rules: Vec::new(),
+            any: None,
+        }
     }
 
     /// Built-ins (unless `defaults` is false) plus user patterns, each masked whole.
@@ -96,6 +110,9 @@ impl Redactor {
         for p in user {
             r.rules.push((Regex::new(p)?, MASK.to_string()));
         }
+        if !user.is_empty() {
+            r.any = any_of(&r.rules);
+        }
         Ok(r)
     }
 
@@ -103,8 +120,24 @@ impl Redactor {
         self.rules.is_empty()
     }
 
+    /// Whether some rule may match `text` (false means `apply` would return it unchanged).
+    fn may_match(&self, text: &str) -> bool {
+        match &self.any {
+            Some(set) => set.is_match(text),
+            None => !self.rules.is_empty(),
+        }
+    }
+
     /// Masks every match in `text`.
     pub fn apply(&self, text: &str) -> String {
+        if !self.may_match(text) {
+            return text.to_string();
+        }
+        self.apply_rules(text)
+    }
+
+    /// Every rule in turn, each on the previous one's output.
+    fn apply_rules(&self, text: &str) -> String {
         let mut out = std::borrow::Cow::Borrowed(text);
         for (re, rep) in &self.rules {
             if re.is_match(&out) {
@@ -114,9 +147,16 @@ impl Redactor {
         out.into_owned()
     }
 
+    /// Masks every match in `text`, in place.
+    fn apply_mut(&self, text: &mut String) {
+        if self.may_match(text) {
+            *text = self.apply_rules(text);
+        }
+    }
+
     fn apply_opt(&self, text: &mut Option<String>) {
         if let Some(t) = text {
-            *t = self.apply(t);
+            self.apply_mut(t);
         }
     }
 
@@ -128,15 +168,15 @@ impl Redactor {
         self.apply_opt(&mut build.error);
         self.apply_opt(&mut build.reference);
         for w in &mut build.warnings {
-            *w = self.apply(w);
+            self.apply_mut(w);
         }
         for c in &mut build.cache_imports {
-            *c = self.apply(c);
+            self.apply_mut(c);
         }
         for s in &mut build.steps {
-            s.name = self.apply(&s.name);
-            s.instruction = self.apply(&s.instruction);
-            s.log_tail = self.apply(&s.log_tail);
+            self.apply_mut(&mut s.name);
+            self.apply_mut(&mut s.instruction);
+            self.apply_mut(&mut s.log_tail);
             self.apply_opt(&mut s.error);
         }
     }

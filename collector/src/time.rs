@@ -10,8 +10,73 @@ pub fn parse_rfc3339(s: &str) -> Option<Nanos> {
     if s.starts_with("0001-01-01") {
         return None;
     }
+    if let Some(ns) = parse_utc(s.as_bytes()) {
+        return Some(ns);
+    }
     let dt = DateTime::parse_from_rfc3339(s).ok()?;
     dt.timestamp_nanos_opt()
+}
+
+/// The form BuildKit and buildx write (Go's `RFC3339Nano` in UTC):
+/// `YYYY-MM-DDTHH:MM:SS[.fraction]Z` with at most 9 fractional digits. Anything else (offsets,
+/// lowercase separators, leap seconds, out-of-range values) gives `None` and is left to chrono.
+fn parse_utc(b: &[u8]) -> Option<Nanos> {
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[b.len() - 1] != b'Z'
+    {
+        return None;
+    }
+    let num = |digits: &[u8]| {
+        digits.iter().try_fold(0i64, |v, c| {
+            c.is_ascii_digit().then(|| v * 10 + i64::from(c - b'0'))
+        })
+    };
+    let (year, month, day) = (num(&b[0..4])?, num(&b[5..7])?, num(&b[8..10])?);
+    let (hour, minute, second) = (num(&b[11..13])?, num(&b[14..16])?, num(&b[17..19])?);
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return None;
+    }
+    let fraction = &b[19..b.len() - 1];
+    let nanos = match fraction {
+        [] => 0,
+        [b'.', digits @ ..] if (1..=9).contains(&digits.len()) => {
+            num(digits)? * 10i64.pow(9 - digits.len() as u32)
+        }
+        _ => return None,
+    };
+    let seconds = days_from_civil(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second;
+    seconds.checked_mul(1_000_000_000)?.checked_add(nanos)
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to the given proleptic Gregorian date (years counted from March, so
+/// the leap day ends a year; 400-year eras of 146,097 days).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
 }
 
 /// Formats nanoseconds as RFC 3339 UTC with millisecond precision.
@@ -38,5 +103,61 @@ mod tests {
         assert_eq!(parse_rfc3339("0001-01-01T00:00:00Z"), None);
         assert_eq!(parse_rfc3339("yesterday"), None);
         assert_eq!(format_rfc3339(a), "2026-11-22T03:23:40.211Z");
+    }
+
+    fn by_chrono(s: &str) -> Option<Nanos> {
+        DateTime::parse_from_rfc3339(s).ok()?.timestamp_nanos_opt()
+    }
+
+    #[test]
+    fn fast_path_agrees_with_chrono() {
+        for s in [
+            "1970-01-01T00:00:00Z",
+            "1969-12-31T23:59:59.999999999Z",
+            "2000-02-29T12:00:00.5Z",
+            "2024-02-29T23:59:59.000000001Z",
+            "2026-11-22T03:23:40.21139179Z",
+            "2100-03-01T00:00:00Z",
+            "2262-04-11T23:47:16.854775807Z",
+            "9999-12-31T23:59:59Z",
+            "1600-01-01T00:00:00Z",
+        ] {
+            assert_eq!(parse_rfc3339(s), by_chrono(s), "{s}");
+        }
+        // Not for the fast path: chrono decides.
+        for s in [
+            "2023-02-29T00:00:00Z",
+            "2026-11-22T03:23:60Z",
+            "2026-11-22T24:00:00Z",
+            "2026-11-22t03:23:40Z",
+            "2026-11-22T03:23:40.Z",
+            "2026-11-22T03:23:40.1234567891Z",
+            "2026-11-22T03:23:40+01:00",
+            "2026-11-22T03:23:4xZ",
+            "+2026-11-22T03:23:40Z",
+        ] {
+            assert_eq!(parse_utc(s.as_bytes()), None, "{s}");
+            assert_eq!(parse_rfc3339(s), by_chrono(s), "{s}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_path_matches_chrono_everywhere(
+            days in -106_000i64..106_000,
+            second in 0i64..86_400,
+            digits in 0usize..=9,
+            fraction in 0u32..1_000_000_000,
+        ) {
+            let t = DateTime::<Utc>::from_timestamp(days * 86_400 + second, 0).unwrap();
+            let mut s = t.format("%Y-%m-%dT%H:%M:%S").to_string();
+            if digits > 0 {
+                let f = format!("{fraction:09}");
+                s.push('.');
+                s.push_str(&f[..digits]);
+            }
+            s.push('Z');
+            proptest::prop_assert_eq!(parse_utc(s.as_bytes()), by_chrono(&s), "{}", s);
+        }
     }
 }

@@ -30,7 +30,9 @@ pub fn clean_line(line: &str) -> CleanLine<'_> {
         // GitLab FF_TIMESTAMPS: `<ts> 00O+text` / `00E text`.
         rest = strip_gitlab_stream_tag(rest);
     }
-    let text: std::borrow::Cow<'_, str> = if rest.contains('\u{1b}') || rest.contains('\r') {
+    // ANSI escapes or a GitLab section marker's carriage return (one SIMD pass for both).
+    let escaped = memchr::memchr2(0x1b, b'\r', rest.as_bytes()).is_some();
+    let text: std::borrow::Cow<'_, str> = if escaped {
         std::borrow::Cow::Owned(strip_ansi_and_sections(rest))
     } else {
         std::borrow::Cow::Borrowed(rest)

@@ -113,8 +113,7 @@ impl<R: BufRead> PlainDecoder<R> {
         let text = text.trim_end_matches(['\n', '\r']);
         let clean = clean_line(text);
         if !clean.decoration {
-            let body = clean.text.into_owned();
-            self.line(&body, clean.timestamp);
+            self.line(&clean.text, clean.timestamp);
         }
         self.raw = raw;
         Ok(true)

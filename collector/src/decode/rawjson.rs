@@ -37,17 +37,17 @@ struct SolveStatus<'a> {
 struct JVertex<'a> {
     #[serde(borrow)]
     digest: Cow<'a, str>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "texts")]
     inputs: Vec<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "opt_text")]
     name: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "opt_text")]
     started: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "opt_text")]
     completed: Option<Cow<'a, str>>,
     #[serde(default)]
     cached: bool,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "opt_text")]
     error: Option<Cow<'a, str>>,
     #[serde(default, rename = "progressGroup", borrow)]
     progress_group: Option<JGroup<'a>>,
@@ -55,7 +55,7 @@ struct JVertex<'a> {
 
 #[derive(Deserialize)]
 struct JGroup<'a> {
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "opt_text")]
     name: Option<Cow<'a, str>>,
 }
 
@@ -63,42 +63,81 @@ struct JGroup<'a> {
 struct JStatus<'a> {
     #[serde(borrow)]
     id: Cow<'a, str>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "opt_text")]
     vertex: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "opt_text")]
     name: Option<Cow<'a, str>>,
     #[serde(default)]
     total: i64,
     #[serde(default)]
     current: i64,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "opt_text")]
     timestamp: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "opt_text")]
     started: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "opt_text")]
     completed: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
 struct JLog<'a> {
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "opt_text")]
     vertex: Option<Cow<'a, str>>,
     #[serde(default)]
     stream: i64,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "opt_text")]
     data: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "opt_text")]
     timestamp: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
 struct JWarning<'a> {
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "opt_text")]
     vertex: Option<Cow<'a, str>>,
     #[serde(default)]
     level: i64,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "opt_text")]
     short: Option<Cow<'a, str>>,
+}
+
+/// A JSON string, borrowed from the input unless it holds escapes. (serde's own impls for
+/// `Option<Cow<str>>` and `Vec<Cow<str>>` always copy; only a bare `Cow<str>` field borrows.)
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Cow<'de, str>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Cow::Borrowed(v))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v.to_owned()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v))
+            }
+        }
+        d.deserialize_str(Visit).map(Text)
+    }
+}
+
+fn opt_text<'de: 'a, 'a, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Cow<'a, str>>, D::Error> {
+    Ok(Option::<Text<'a>>::deserialize(d)?.map(|t| t.0))
+}
+
+fn texts<'de: 'a, 'a, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Cow<'a, str>>, D::Error> {
+    Ok(Vec::<Text<'a>>::deserialize(d)?
+        .into_iter()
+        .map(|t| t.0)
+        .collect())
 }
 
 /// Streaming decoder for rawjson progress.
