@@ -350,3 +350,66 @@ fn parallel_merges_into_one_team_database() {
         .sum();
     assert_eq!(count(&team, "SELECT count(*) FROM steps"), expected);
 }
+
+#[test]
+fn finished_artifacts_are_left_untouched_and_live_databases_are_read_with_their_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = dir.path().join("job.db");
+    ingest(
+        &job,
+        &["app1-series/001-max-src-iter1.rawjson"],
+        &["branch=main"],
+    );
+    let before = std::fs::read(&job).unwrap();
+    let team = dir.path().join("team.db");
+    ok(
+        &team,
+        &[
+            "merge",
+            "--into",
+            team.to_str().unwrap(),
+            job.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        std::fs::read(&job).unwrap(),
+        before,
+        "the artifact is not modified"
+    );
+    let beside: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("job.db-"))
+        .collect();
+    assert!(
+        beside.is_empty(),
+        "no -wal/-shm files left beside it: {beside:?}"
+    );
+
+    // A job still writing: its newest rows are only in the write-ahead log.
+    let live = rusqlite::Connection::open(&job).unwrap();
+    live.execute_batch(
+        "PRAGMA wal_autocheckpoint = 0;
+         INSERT INTO labels (build_id, key, value) SELECT id, 'late', 'yes' FROM builds;",
+    )
+    .unwrap();
+    assert!(dir.path().join("job.db-wal").exists());
+    ok(
+        &team,
+        &[
+            "merge",
+            "--into",
+            team.to_str().unwrap(),
+            job.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        count(
+            &team,
+            "SELECT count(*) FROM labels WHERE key = 'late' AND value = 'yes'"
+        ),
+        1,
+        "the label written to the live job's log is merged"
+    );
+    drop(live);
+}

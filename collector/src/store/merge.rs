@@ -53,7 +53,8 @@ impl Store {
         extra_labels: &[(String, String)],
     ) -> Result<MergeStats, StoreError> {
         let name = input.display().to_string();
-        check_job_database(input, &name)?;
+        let uri = read_only_uri(input);
+        check_job_database(input, &uri, &name)?;
         if same_file(Path::new(&self.path), input) {
             return Err(StoreError::Refused {
                 path: name,
@@ -61,8 +62,12 @@ impl Store {
             });
         }
         let e = |err| sql(&name, err);
+        // The temporary id list stays in memory instead of a file under /var/tmp.
         self.conn
-            .execute("ATTACH DATABASE ?1 AS job", [read_only_uri(input)])
+            .execute_batch("PRAGMA temp_store = MEMORY")
+            .map_err(|err| sql(&self.path, err))?;
+        self.conn
+            .execute("ATTACH DATABASE ?1 AS job", [&uri])
             .map_err(e)?;
         let result = copy_new_builds(&mut self.conn, extra_labels).map_err(e);
         let detached = self.conn.execute_batch("DETACH DATABASE job").map_err(e);
@@ -73,15 +78,17 @@ impl Store {
 }
 
 /// Refuses what is not a buildprof database of a schema this build can copy.
-fn check_job_database(input: &Path, name: &str) -> Result<(), StoreError> {
+fn check_job_database(input: &Path, uri: &str, name: &str) -> Result<(), StoreError> {
     if !input.is_file() {
         return Err(StoreError::Refused {
             path: name.to_string(),
             message: "does not exist or is not a file".into(),
         });
     }
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(input, flags).map_err(|e| sql(name, e))?;
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(uri, flags).map_err(|e| sql(name, e))?;
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .map_err(|e| sql(name, e))?;
@@ -211,7 +218,18 @@ fn column_list(conn: &Connection, table: &str) -> rusqlite::Result<String> {
 }
 
 /// A `file:` URI opening `path` read-only (characters special in URIs escaped).
+///
+/// A finished job database (closed cleanly: no `-wal` or `-shm` file beside it, as uploaded
+/// artifacts are) is opened `immutable`: no locks and no `-shm`/`-wal` files are created next to
+/// it. A database that may be in use, or that a killed job left with a write-ahead log, is opened
+/// with normal locking so the log is read too.
 fn read_only_uri(path: &Path) -> String {
+    let with_suffix = |suffix: &str| {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        std::path::PathBuf::from(p)
+    };
+    let finished = !with_suffix("-wal").exists() && !with_suffix("-shm").exists();
     let mut uri = String::from("file:");
     for b in path.as_os_str().as_encoded_bytes() {
         match b {
@@ -220,7 +238,11 @@ fn read_only_uri(path: &Path) -> String {
             b => uri.push_str(&format!("%{b:02X}")),
         }
     }
-    uri.push_str("?mode=ro");
+    uri.push_str(if finished {
+        "?mode=ro&immutable=1"
+    } else {
+        "?mode=ro"
+    });
     uri
 }
 
@@ -239,7 +261,7 @@ mod tests {
     fn uri_escapes_specials_and_non_ascii() {
         assert_eq!(
             read_only_uri(Path::new("/tmp/a?b#c%d é.db")),
-            "file:/tmp/a%3Fb%23c%25d %C3%A9.db?mode=ro"
+            "file:/tmp/a%3Fb%23c%25d %C3%A9.db?mode=ro&immutable=1"
         );
     }
 }
