@@ -47,9 +47,13 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
             bytes: out.bytes,
             ingested_at: now_ns(),
         };
-        for mut b in out.builds {
+        let mut builds = out.builds;
+        for b in &mut builds {
             b.labels.extend(labels.iter().cloned());
-            store.insert_build(&b, &source)?;
+        }
+        let batch: Vec<_> = builds.iter().map(|b| (b, &source)).collect();
+        for inserted in store.insert_builds(&batch) {
+            inserted?;
             stored += 1;
         }
     }

@@ -1,4 +1,5 @@
-//! `buildprof ingest`: read inputs, assemble builds, store them (one transaction per build).
+//! `buildprof ingest`: read inputs, assemble builds, store them (each build all-or-nothing,
+//! the builds of one input in batches).
 
 use std::fs::File;
 use std::io::{IsTerminal, Read};
@@ -125,10 +126,14 @@ fn ingest_one(
         bytes: out.bytes,
         ingested_at: now_ns(),
     };
-    for mut build in out.builds {
+    let mut builds = out.builds;
+    for build in &mut builds {
         build.labels.extend(labels.iter().cloned());
-        let inserted = store.insert_build(&build, &source)?;
-        lines.push(describe(&build, inserted, &name));
+    }
+    // The builds of one input are stored in batches (each build still all-or-nothing).
+    let batch: Vec<_> = builds.iter().map(|b| (b, &source)).collect();
+    for (build, inserted) in builds.iter().zip(store.insert_builds(&batch)) {
+        lines.push(describe(build, inserted?, &name));
     }
     Ok(lines)
 }

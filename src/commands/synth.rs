@@ -48,21 +48,37 @@ pub fn run(db: &Path, args: SynthArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let mut synth = Synth::new(&templates, opts);
     let mut builds = 0u64;
-    while let Some(b) = synth.next() {
+    let mut pending: Vec<(Build, SourceInfo)> = Vec::new();
+    let mut pending_steps = 0;
+    loop {
+        let next = synth.next();
+        let flush = next.as_ref().is_none_or(|b| {
+            pending_steps + b.steps.len() > collector::store::BATCH_STEPS && !pending.is_empty()
+        });
+        if flush {
+            let batch: Vec<_> = pending.iter().map(|(b, s)| (b, s)).collect();
+            for inserted in store.insert_builds(&batch) {
+                inserted?;
+                builds += 1;
+                if builds % 10_000 == 0 {
+                    eprintln!(
+                        "synth: {builds} builds, {} steps, {:.0}s",
+                        synth.steps(),
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+            }
+            pending.clear();
+            pending_steps = 0;
+        }
+        let Some(b) = next else { break };
         let source = SourceInfo {
             path: b.source.clone(),
             bytes: 0,
             ingested_at: now,
         };
-        store.insert_build(&b, &source)?;
-        builds += 1;
-        if builds % 10_000 == 0 {
-            eprintln!(
-                "synth: {builds} builds, {} steps, {:.0}s",
-                synth.steps(),
-                started.elapsed().as_secs_f64()
-            );
-        }
+        pending_steps += b.steps.len();
+        pending.push((b, source));
     }
     store
         .connection()

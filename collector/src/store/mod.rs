@@ -1,6 +1,7 @@
 //! `Store`: the SQLite database of builds (WAL, foreign keys, versioned schema).
 //!
-//! One transaction per build; a build whose fingerprint is already stored is not written again.
+//! One transaction per build (or per batch of a few builds of one input, each build still
+//! all-or-nothing); a build whose fingerprint is already stored is not written again.
 //! Concurrent writers (parallel CI jobs on one file) wait on each other with a busy timeout.
 
 mod merge;
@@ -15,7 +16,7 @@ use rusqlite::Connection;
 
 pub use merge::MergeStats;
 pub use read::{BuildFilter, BuildRow};
-pub use write::{Inserted, SourceInfo};
+pub use write::{Inserted, SourceInfo, BATCH_STEPS};
 
 /// Errors from the store.
 #[derive(Debug, thiserror::Error)]

@@ -1,4 +1,5 @@
-//! Writing builds: one transaction per build, idempotent by the build's fingerprint.
+//! Writing builds: each build all-or-nothing (one transaction, or a batch of a few builds of
+//! one input), idempotent by the build's fingerprint.
 
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
@@ -32,42 +33,103 @@ impl Store {
     ) -> Result<Inserted, StoreError> {
         let path = self.path.clone();
         let e = |err| sql(&path, err);
+        self.conn.execute_batch(WRITE_CACHE).map_err(e)?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(e)?;
-        let exists = tx
-            .query_row(
-                "SELECT 1 FROM builds WHERE id = ?1",
-                [&build.id],
-                |_| Ok(()),
-            )
-            .optional()
-            .map_err(e)?
-            .is_some();
-        if !exists {
-            insert_new(&tx, build, source).map_err(e)?;
-        }
-        {
-            let mut lab = tx
-                .prepare_cached("INSERT INTO labels (build_id, key, value) VALUES (?1, ?2, ?3) ON CONFLICT (build_id, key) DO UPDATE SET value = excluded.value")
-                .map_err(e)?;
-            for (k, v) in &build.labels {
-                lab.execute(params![build.id, k, v]).map_err(e)?;
-            }
-        }
-        tx.execute(
-            "INSERT OR IGNORE INTO sources (build_id, path, format, bytes, ingested_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![build.id, source.path, build.format.as_str(), source.bytes as i64, source.ingested_at],
-        )
-        .map_err(e)?;
+        let inserted = store_build(&tx, build, source).map_err(e)?;
         tx.commit().map_err(e)?;
-        Ok(if exists {
-            Inserted::Existing
-        } else {
-            Inserted::New
-        })
+        Ok(inserted)
     }
+
+    /// Stores several builds (those of one input) like [`Store::insert_build`], but up to
+    /// [`BATCH_STEPS`] steps of them per transaction: a commit writes every page it touched
+    /// (index leaves, the tables' last pages, their parents) once, so small builds committed
+    /// one by one write the same pages again and again. Each build is still all-or-nothing:
+    /// when one cannot be stored, its batch is rolled back and stored again one build per
+    /// transaction, so the others are kept and the failure is reported in that build's slot.
+    /// Results are in the order of `builds`.
+    pub fn insert_builds(
+        &mut self,
+        builds: &[(&Build, &SourceInfo)],
+    ) -> Vec<Result<Inserted, StoreError>> {
+        let mut results = Vec::with_capacity(builds.len());
+        let mut rest = builds;
+        while !rest.is_empty() {
+            let mut n = 1;
+            let mut steps = rest[0].0.steps.len();
+            while n < rest.len() && steps + rest[n].0.steps.len() <= BATCH_STEPS {
+                steps += rest[n].0.steps.len();
+                n += 1;
+            }
+            let (batch, tail) = rest.split_at(n);
+            rest = tail;
+            if batch.len() > 1 {
+                if let Ok(stored) = self.insert_batch(batch) {
+                    results.extend(stored.into_iter().map(Ok));
+                    continue;
+                }
+            }
+            results.extend(batch.iter().map(|(b, s)| self.insert_build(b, s)));
+        }
+        results
+    }
+
+    fn insert_batch(&mut self, batch: &[(&Build, &SourceInfo)]) -> rusqlite::Result<Vec<Inserted>> {
+        self.conn.execute_batch(WRITE_CACHE)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let stored = batch
+            .iter()
+            .map(|(b, s)| store_build(&tx, b, s))
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        tx.commit()?;
+        Ok(stored)
+    }
+}
+
+/// Steps per transaction in [`Store::insert_builds`] (a bigger build is stored alone). About
+/// a quarter of a second of inserts: the write lock that parallel jobs wait for stays short.
+pub const BATCH_STEPS: usize = 8192;
+
+/// The page cache of a connection that writes: 64 MiB (SQLite's default is 2 MiB), so a
+/// transaction's index pages stay in memory until its commit instead of being evicted and
+/// read again. Pages are only allocated as they are used.
+const WRITE_CACHE: &str = "PRAGMA cache_size = -65536";
+
+/// One build within the caller's transaction: its rows if it is new, its labels and source
+/// in any case.
+fn store_build(
+    tx: &rusqlite::Transaction<'_>,
+    build: &Build,
+    source: &SourceInfo,
+) -> rusqlite::Result<Inserted> {
+    let exists = tx
+        .query_row(
+            "SELECT 1 FROM builds WHERE id = ?1",
+            [&build.id],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some();
+    if !exists {
+        insert_new(tx, build, source)?;
+    }
+    let mut lab = tx.prepare_cached("INSERT INTO labels (build_id, key, value) VALUES (?1, ?2, ?3) ON CONFLICT (build_id, key) DO UPDATE SET value = excluded.value")?;
+    for (k, v) in &build.labels {
+        lab.execute(params![build.id, k, v])?;
+    }
+    tx.execute(
+        "INSERT OR IGNORE INTO sources (build_id, path, format, bytes, ingested_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![build.id, source.path, build.format.as_str(), source.bytes as i64, source.ingested_at],
+    )?;
+    Ok(if exists {
+        Inserted::Existing
+    } else {
+        Inserted::New
+    })
 }
 
 fn insert_new(
