@@ -165,24 +165,34 @@ struct Scan {
 impl Scan {
     /// Feeds bytes; returns the index just past the byte that closed the top-level value.
     fn feed(&mut self, bytes: &[u8]) -> Option<usize> {
-        for (i, &b) in bytes.iter().enumerate() {
+        let mut i = 0;
+        while i < bytes.len() {
             if self.in_string {
                 if self.escaped {
                     self.escaped = false;
-                } else if b == b'\\' {
+                    i += 1;
+                    continue;
+                }
+                // Most bytes of a log-heavy trace are inside strings (base64 log data): jump to
+                // the next quote or backslash instead of looking at each byte.
+                let j = i + memchr::memchr2(b'"', b'\\', &bytes[i..])?;
+                if bytes[j] == b'\\' {
                     self.escaped = true;
-                } else if b == b'"' {
+                } else {
                     self.in_string = false;
                 }
+                i = j + 1;
                 continue;
             }
+            let b = bytes[i];
+            i += 1;
             match b {
                 b'"' => self.in_string = true,
                 b'{' | b'[' => self.depth += 1,
                 b'}' | b']' => {
                     self.depth = self.depth.saturating_sub(1);
                     if self.depth == 0 {
-                        return Some(i + 1);
+                        return Some(i);
                     }
                 }
                 _ => {}
@@ -536,6 +546,66 @@ mod tests {
 
     fn decode(input: &str) -> Vec<EventResult> {
         RawJsonDecoder::new(input.as_bytes()).collect()
+    }
+
+    /// The scanner one byte at a time: what `Scan::feed` must agree with.
+    fn feed_bytewise(scan: &mut Scan, bytes: &[u8]) -> Option<usize> {
+        for (i, &b) in bytes.iter().enumerate() {
+            if scan.in_string {
+                if scan.escaped {
+                    scan.escaped = false;
+                } else if b == b'\\' {
+                    scan.escaped = true;
+                } else if b == b'"' {
+                    scan.in_string = false;
+                }
+                continue;
+            }
+            match b {
+                b'"' => scan.in_string = true,
+                b'{' | b'[' => scan.depth += 1,
+                b'}' | b']' => {
+                    scan.depth = scan.depth.saturating_sub(1);
+                    if scan.depth == 0 {
+                        return Some(i + 1);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn scan_skips_strings_like_the_bytewise_scan(
+            chunks in proptest::collection::vec(
+                proptest::collection::vec(proptest::sample::select(b"{}[]\\\"a :,".to_vec()), 0..40),
+                1..6,
+            ),
+        ) {
+            // Fed in pieces, as lines arrive, with the state carried between them.
+            let (mut fast, mut slow) = (Scan::default(), Scan::default());
+            for chunk in &chunks {
+                let mut rest: &[u8] = chunk;
+                loop {
+                    let (a, b) = (fast.feed(rest), feed_bytewise(&mut slow, rest));
+                    proptest::prop_assert_eq!(a, b);
+                    proptest::prop_assert_eq!(
+                        (fast.depth, fast.in_string, fast.escaped),
+                        (slow.depth, slow.in_string, slow.escaped)
+                    );
+                    match a {
+                        Some(end) => {
+                            rest = &rest[end..];
+                            fast = Scan::default();
+                            slow = Scan::default();
+                        }
+                        None => break,
+                    }
+                }
+            }
+        }
     }
 
     #[test]
