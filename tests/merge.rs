@@ -413,3 +413,43 @@ fn finished_artifacts_are_left_untouched_and_live_databases_are_read_with_their_
     );
     drop(live);
 }
+
+#[test]
+fn a_job_failing_part_way_adds_nothing_while_its_batch_mates_land() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("a-good.db");
+    let odd = dir.path().join("b-odd.db");
+    let late = dir.path().join("c-good.db");
+    ingest(&good, &["app1-series/001-max-src-iter1.rawjson"], &[]);
+    ingest(&odd, &["app1-series/002-min-src-iter1.rawjson"], &[]);
+    ingest(&late, &["app1-series/003-inline-src-iter1.rawjson"], &[]);
+    // Same schema version, but its steps table lost a column: the builds row copies, the steps
+    // do not, and the whole job must be undone.
+    rusqlite::Connection::open(&odd)
+        .unwrap()
+        .execute_batch("ALTER TABLE steps DROP COLUMN warnings")
+        .unwrap();
+    let team = dir.path().join("team.db");
+    let out = bin()
+        .args(["merge", "--into"])
+        .arg(&team)
+        .args([&good, &odd, &late])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("b-odd.db"), "{stderr}");
+    assert_eq!(count(&team, "SELECT count(*) FROM builds"), 2);
+    assert_eq!(
+        count(
+            &team,
+            "SELECT count(*) FROM builds WHERE source LIKE '%002-min-src-iter1%'"
+        ),
+        0,
+        "nothing of the failed job"
+    );
+    assert_eq!(
+        count(&team, "SELECT count(*) FROM steps"),
+        count(&good, "SELECT count(*) FROM steps") + count(&late, "SELECT count(*) FROM steps")
+    );
+}

@@ -52,8 +52,9 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
         steps_added: 0,
         builds_present: 0,
     };
-    for input in &inputs {
-        let result = store.merge_from(input, &labels);
+    let mut printed: Result<()> = Ok(());
+    let refs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+    let merged = store.merge_many(&refs, &labels, &mut |input, result| {
         let path = input.display().to_string();
         let line = match &result {
             Ok(s) => format!(
@@ -75,9 +76,17 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
         };
         if !args.json {
             match (&bar, &result) {
-                (Some(b), Ok(_)) => b.suspend(|| print(&format!("{line}\n")))?,
+                (Some(b), Ok(_)) => {
+                    if printed.is_ok() {
+                        printed = b.suspend(|| print(&format!("{line}\n")));
+                    }
+                }
                 (Some(b), Err(_)) => b.suspend(|| eprintln!("{line}")),
-                (None, Ok(_)) => print(&format!("{line}\n"))?,
+                (None, Ok(_)) => {
+                    if printed.is_ok() {
+                        printed = print(&format!("{line}\n"));
+                    }
+                }
                 (None, Err(_)) => eprintln!("{line}"),
             }
         }
@@ -105,7 +114,9 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
                 });
             }
         }
-    }
+    });
+    printed?;
+    merged?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }

@@ -43,37 +43,115 @@ pub struct MergeStats {
     pub extra_labels_set: u64,
 }
 
+/// Job databases attached at once, and so merged in one transaction (SQLite attaches at most 10).
+const BATCH: usize = 8;
+
 impl Store {
     /// Copies the builds of the job database at `input` that this database lacks, with their
-    /// steps, inputs, labels, cache operations, layers and sources, in one transaction.
+    /// steps, inputs, labels, cache operations, layers and sources, all or nothing.
     /// `extra_labels` are set on every build of the job that lacks the key.
     pub fn merge_from(
         &mut self,
         input: &Path,
         extra_labels: &[(String, String)],
     ) -> Result<MergeStats, StoreError> {
-        let name = input.display().to_string();
-        let uri = read_only_uri(input);
-        check_job_database(input, &uri, &name)?;
-        if same_file(Path::new(&self.path), input) {
-            return Err(StoreError::Refused {
-                path: name,
-                message: "is the database being merged into".into(),
-            });
+        let mut result = None;
+        self.merge_many(&[input], extra_labels, &mut |_, r| result = Some(r))?;
+        result.expect("one input gives one result")
+    }
+
+    /// Merges `inputs` in order, calling `done` with each input's result. Up to eight job
+    /// databases share one transaction (far fewer pages rewritten than one transaction each),
+    /// each inside its own savepoint, so a job database that fails part-way adds nothing while
+    /// the others of its batch still land. The error returned is the team database's own.
+    pub fn merge_many(
+        &mut self,
+        inputs: &[&Path],
+        extra_labels: &[(String, String)],
+        done: &mut dyn FnMut(&Path, Result<MergeStats, StoreError>),
+    ) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        // The temporary id list stays in memory instead of a file under /var/tmp; a bigger page
+        // cache and fewer checkpoints (each one syncs to disk) for merging many databases.
+        self.conn
+            .execute_batch(
+                "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 8192;",
+            )
+            .map_err(|e| sql(&path, e))?;
+        for batch in inputs.chunks(BATCH) {
+            let mut results: Vec<Result<MergeStats, StoreError>> = Vec::new();
+            let mut attached: Vec<String> = Vec::new();
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(|e| sql(&path, e))?;
+            for (i, input) in batch.iter().enumerate() {
+                let alias = format!("job{i}");
+                let result = prepare(input, &path).and_then(|uri| {
+                    let name = input.display().to_string();
+                    tx.execute(&format!("ATTACH DATABASE ?1 AS {alias}"), [&uri])
+                        .map_err(|e| sql(&name, e))?;
+                    attached.push(alias.clone());
+                    copy_in_savepoint(&tx, &alias, extra_labels).map_err(|e| sql(&name, e))
+                });
+                results.push(result);
+            }
+            let committed = tx.commit().map_err(|e| sql(&path, e));
+            for alias in &attached {
+                self.conn
+                    .execute_batch(&format!("DETACH DATABASE {alias}"))
+                    .map_err(|e| sql(&path, e))?;
+            }
+            if let Err(e) = committed {
+                for input in batch {
+                    done(
+                        input,
+                        Err(StoreError::Refused {
+                            path: input.display().to_string(),
+                            message: format!("was not merged: {e}"),
+                        }),
+                    );
+                }
+                return Err(e);
+            }
+            for (input, result) in batch.iter().zip(results) {
+                done(input, result);
+            }
         }
-        let e = |err| sql(&name, err);
-        // The temporary id list stays in memory instead of a file under /var/tmp.
-        self.conn
-            .execute_batch("PRAGMA temp_store = MEMORY")
-            .map_err(|err| sql(&self.path, err))?;
-        self.conn
-            .execute("ATTACH DATABASE ?1 AS job", [&uri])
-            .map_err(e)?;
-        let result = copy_new_builds(&mut self.conn, extra_labels).map_err(e);
-        let detached = self.conn.execute_batch("DETACH DATABASE job").map_err(e);
-        let stats = result?;
-        detached?;
-        Ok(stats)
+        Ok(())
+    }
+}
+
+/// Checks one job database; returns the URI to attach it by.
+fn prepare(input: &Path, team: &str) -> Result<String, StoreError> {
+    let name = input.display().to_string();
+    let uri = read_only_uri(input);
+    check_job_database(input, &uri, &name)?;
+    if same_file(Path::new(team), input) {
+        return Err(StoreError::Refused {
+            path: name,
+            message: "is the database being merged into".into(),
+        });
+    }
+    Ok(uri)
+}
+
+/// One job's copy inside a savepoint: released when it worked, rolled back when it did not.
+fn copy_in_savepoint(
+    conn: &Connection,
+    alias: &str,
+    extra_labels: &[(String, String)],
+) -> rusqlite::Result<MergeStats> {
+    conn.execute_batch("SAVEPOINT merge_job")?;
+    match copy_new_builds(conn, alias, extra_labels) {
+        Ok(stats) => {
+            conn.execute_batch("RELEASE merge_job")?;
+            Ok(stats)
+        }
+        Err(e) => {
+            conn.execute_batch("ROLLBACK TO merge_job; RELEASE merge_job")?;
+            Err(e)
+        }
     }
 }
 
@@ -137,33 +215,33 @@ fn check_job_database(input: &Path, uri: &str, name: &str) -> Result<(), StoreEr
 }
 
 fn copy_new_builds(
-    conn: &mut Connection,
+    tx: &Connection,
+    alias: &str,
     extra_labels: &[(String, String)],
 ) -> rusqlite::Result<MergeStats> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut stats = MergeStats::default();
-    tx.execute_batch(
+    tx.execute_batch(&format!(
         "DROP TABLE IF EXISTS temp.merge_new;
          CREATE TEMP TABLE merge_new (id TEXT PRIMARY KEY) WITHOUT ROWID;
-         INSERT INTO temp.merge_new SELECT id FROM job.builds WHERE id NOT IN (SELECT id FROM main.builds);",
-    )?;
-    stats.builds_seen = tx.query_row("SELECT count(*) FROM job.builds", [], |r| {
+         INSERT INTO temp.merge_new SELECT id FROM {alias}.builds WHERE id NOT IN (SELECT id FROM main.builds);"
+    ))?;
+    stats.builds_seen = tx.query_row(&format!("SELECT count(*) FROM {alias}.builds"), [], |r| {
         r.get::<_, i64>(0)
     })? as u64;
-    let columns = column_list(&tx, "builds")?;
+    let (columns, source) = column_lists(tx, "builds")?;
     stats.builds_added = tx.execute(
         &format!(
-            "INSERT INTO main.builds ({columns}) SELECT {columns} FROM job.builds
-             WHERE id IN (SELECT id FROM temp.merge_new)"
+            "INSERT INTO main.builds ({columns}) SELECT {source} FROM {alias}.builds j
+             WHERE j.id IN (SELECT id FROM temp.merge_new)"
         ),
         [],
     )? as u64;
     for table in CHILD_TABLES {
-        let columns = column_list(&tx, table)?;
+        let (columns, source) = column_lists(tx, table)?;
         let n = tx.execute(
             &format!(
-                "INSERT INTO main.{table} ({columns}) SELECT {columns} FROM job.{table}
-                 WHERE build_id IN (SELECT id FROM temp.merge_new)"
+                "INSERT INTO main.{table} ({columns}) SELECT {source} FROM {alias}.{table} j
+                 WHERE j.build_id IN (SELECT id FROM temp.merge_new)"
             ),
             [],
         )? as u64;
@@ -174,47 +252,51 @@ fn copy_new_builds(
     stats.builds_present = stats.builds_seen - stats.builds_added;
     // Builds both databases hold: add what the team database lacks, keep what it has.
     stats.label_conflicts = tx.query_row(
-        "SELECT count(*) FROM job.labels j JOIN main.labels m ON m.build_id = j.build_id AND m.key = j.key
-         WHERE m.value <> j.value AND j.build_id NOT IN (SELECT id FROM temp.merge_new)",
+        &format!("SELECT count(*) FROM {alias}.labels j JOIN main.labels m ON m.build_id = j.build_id AND m.key = j.key
+         WHERE m.value <> j.value AND j.build_id NOT IN (SELECT id FROM temp.merge_new)"),
         [],
         |r| r.get::<_, i64>(0),
     )? as u64;
     stats.labels_added = tx.execute(
-        "INSERT OR IGNORE INTO main.labels (build_id, key, value)
-         SELECT build_id, key, value FROM job.labels
-         WHERE build_id IN (SELECT id FROM main.builds) AND build_id NOT IN (SELECT id FROM temp.merge_new)",
+        &format!("INSERT OR IGNORE INTO main.labels (build_id, key, value)
+         SELECT build_id, key, value FROM {alias}.labels
+         WHERE build_id IN (SELECT id FROM main.builds) AND build_id NOT IN (SELECT id FROM temp.merge_new)"),
         [],
     )? as u64;
     tx.execute(
-        "INSERT OR IGNORE INTO main.sources (build_id, path, format, bytes, ingested_at)
-         SELECT build_id, path, format, bytes, ingested_at FROM job.sources
-         WHERE build_id IN (SELECT id FROM main.builds) AND build_id NOT IN (SELECT id FROM temp.merge_new)",
+        &format!("INSERT OR IGNORE INTO main.sources (build_id, path, format, bytes, ingested_at)
+         SELECT build_id, path, format, bytes, ingested_at FROM {alias}.sources
+         WHERE build_id IN (SELECT id FROM main.builds) AND build_id NOT IN (SELECT id FROM temp.merge_new)"),
         [],
     )?;
     for (key, value) in extra_labels {
         stats.extra_labels_set += tx.execute(
-            "INSERT OR IGNORE INTO main.labels (build_id, key, value)
-             SELECT id, ?1, ?2 FROM job.builds",
+            &format!(
+                "INSERT OR IGNORE INTO main.labels (build_id, key, value)
+                 SELECT id, ?1, ?2 FROM {alias}.builds"
+            ),
             [key, value],
         )? as u64;
     }
     tx.execute_batch("DROP TABLE temp.merge_new")?;
-    tx.commit()?;
     Ok(stats)
 }
 
-/// The team database's columns of `table`, quoted, in order: copying by name keeps working if
-/// a later schema version appends columns.
-fn column_list(conn: &Connection, table: &str) -> rusqlite::Result<String> {
+/// The team database's columns of `table`, quoted, in order, and the same names qualified by
+/// the source alias `j`. Copying by name keeps working if a later schema version appends
+/// columns, and the qualification makes a column missing from a job database an error (SQLite
+/// reads an unknown bare double-quoted name as a string literal).
+fn column_lists(conn: &Connection, table: &str) -> rusqlite::Result<(String, String)> {
     let mut stmt = conn.prepare(&format!("PRAGMA main.table_info({table})"))?;
     let names = stmt
         .query_map([], |r| r.get::<_, String>(1))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(names
+    let quoted: Vec<String> = names
         .iter()
         .map(|n| format!("\"{}\"", n.replace('"', "\"\"")))
-        .collect::<Vec<_>>()
-        .join(", "))
+        .collect();
+    let qualified: Vec<String> = quoted.iter().map(|q| format!("j.{q}")).collect();
+    Ok((quoted.join(", "), qualified.join(", ")))
 }
 
 /// A `file:` URI opening `path` read-only (characters special in URIs escaped).
