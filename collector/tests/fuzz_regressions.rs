@@ -2,9 +2,10 @@
 //! entry point of the cargo-fuzz target of the same name (`fuzz/fuzz_targets/`), on stable Rust.
 //!
 //! Each input must not panic, must finish in reasonable time, and must give either builds
-//! (the last one `incomplete` when the input was cut mid-record) or an error that names a
-//! position. The directories hold the crash, timeout and out-of-memory inputs the fuzz campaign
-//! found (see docs/fuzzing.md) and a minimized set of its corpus; a new finding is a new file.
+//! (the last one `incomplete` when the input was cut mid-record, unless the stream had already
+//! said it failed) or an error that names a position. Each directory holds the crash, timeout
+//! and contract-breaking inputs the fuzz campaign found (see docs/fuzzing.md) and, under
+//! `corpus/`, a minimised set of its corpus; a new finding is a new file.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -31,11 +32,8 @@ fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
         PathBuf::from,
     );
     let dir = root.join(target);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.expect("directory entry").path())
-        .filter(|p| p.is_file())
-        .collect();
+    let mut files = Vec::new();
+    collect_files(&dir, &mut files);
     files.sort();
     assert!(!files.is_empty(), "no inputs in {}", dir.display());
     files
@@ -45,6 +43,18 @@ fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
             (p, bytes)
         })
         .collect()
+}
+
+/// The files under `dir`, subdirectories included (findings at the top, `corpus/` below).
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.expect("directory entry").path();
+        if path.is_dir() {
+            collect_files(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
 }
 
 /// What the decoder-level fuzz targets do: decode, feed the assembler until the first error.
@@ -70,8 +80,10 @@ fn check_read(data: &[u8], format: Option<Format>, offsets_in_input: bool) -> Re
             let Some(last) = out.builds.last() else {
                 return Err(format!("read succeeded with no build ({:?})", out.format));
             };
+            // Cut mid-record: incomplete, unless the stream had already given its verdict
+            // (a failure or cancellation stays one; a success cannot be trusted any more).
             if let Some(cut) = &out.truncated {
-                if last.status != BuildStatus::Incomplete {
+                if last.status == BuildStatus::Succeeded {
                     return Err(format!(
                         "input cut ({cut}) but its last build is {:?}",
                         last.status
@@ -125,7 +137,7 @@ fn replay(target: &str, check: impl Fn(&[u8]) -> Result<(), String>) {
     let mut failures = Vec::new();
     let inputs = inputs(target);
     for (path, data) in &inputs {
-        let name = path.file_name().unwrap().to_string_lossy();
+        let name = path.display();
         let start = Instant::now();
         match catch_unwind(AssertUnwindSafe(|| check(data))) {
             Ok(Ok(())) => {}
