@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::{bin, count, ingest, ok, run};
 use polars::prelude::*;
@@ -43,6 +43,26 @@ fn history(db: &Path) {
         ],
         &["strategy=other"],
     );
+}
+
+/// The sample history in `dir/h.db`, exported as Parquet (every table) into `dir/export`.
+fn history_as_parquet(dir: &Path) -> (PathBuf, PathBuf, String) {
+    let db = dir.join("h.db");
+    history(&db);
+    let out = dir.join("export");
+    let text = ok(
+        &db,
+        &[
+            "export",
+            "--format",
+            "parquet",
+            "--table",
+            "all",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    (db, out, text)
 }
 
 fn parquet(path: &Path) -> DataFrame {
@@ -97,21 +117,7 @@ fn db_strs(db: &Path, sql: &str) -> Vec<Option<String>> {
 #[test]
 fn parquet_of_every_table_matches_the_database() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("h.db");
-    history(&db);
-    let out = dir.path().join("export");
-    let text = ok(
-        &db,
-        &[
-            "export",
-            "--format",
-            "parquet",
-            "--table",
-            "all",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-    );
+    let (db, out, text) = history_as_parquet(dir.path());
     for table in TABLES {
         let df = parquet(&out.join(format!("{table}.parquet")));
         let n = count(&db, &format!("SELECT count(*) FROM {table}"));
@@ -395,21 +401,7 @@ fn duckdb_reads_the_parquet_export() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("h.db");
-    history(&db);
-    let out = dir.path().join("pq");
-    ok(
-        &db,
-        &[
-            "export",
-            "--format",
-            "parquet",
-            "--table",
-            "all",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-    );
+    let (db, out, _) = history_as_parquet(dir.path());
     // Types as DuckDB sees them, counts per table, and a query over the labels JSON.
     let script = r#"
 import duckdb, json, sys
