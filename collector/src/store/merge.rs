@@ -78,6 +78,12 @@ impl Store {
                 "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 8192;",
             )
             .map_err(|e| sql(&path, e))?;
+        // The team database's column lists, for builds then each child table (read once).
+        let columns = std::iter::once(&"builds")
+            .chain(CHILD_TABLES)
+            .map(|t| column_lists(&self.conn, t))
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| sql(&path, e))?;
         for batch in inputs.chunks(BATCH) {
             let mut results: Vec<Result<MergeStats, StoreError>> = Vec::new();
             let mut attached: Vec<String> = Vec::new();
@@ -92,7 +98,8 @@ impl Store {
                     tx.execute(&format!("ATTACH DATABASE ?1 AS {alias}"), [&uri])
                         .map_err(|e| sql(&name, e))?;
                     attached.push(alias.clone());
-                    copy_in_savepoint(&tx, &alias, extra_labels).map_err(|e| sql(&name, e))
+                    copy_in_savepoint(&tx, &alias, &columns, extra_labels)
+                        .map_err(|e| sql(&name, e))
                 });
                 results.push(result);
             }
@@ -140,10 +147,11 @@ fn prepare(input: &Path, team: &str) -> Result<String, StoreError> {
 fn copy_in_savepoint(
     conn: &Connection,
     alias: &str,
+    columns: &[(String, String)],
     extra_labels: &[(String, String)],
 ) -> rusqlite::Result<MergeStats> {
     conn.execute_batch("SAVEPOINT merge_job")?;
-    match copy_new_builds(conn, alias, extra_labels) {
+    match copy_new_builds(conn, alias, columns, extra_labels) {
         Ok(stats) => {
             conn.execute_batch("RELEASE merge_job")?;
             Ok(stats)
@@ -214,9 +222,11 @@ fn check_job_database(input: &Path, uri: &str, name: &str) -> Result<(), StoreEr
     Ok(())
 }
 
+/// `columns`: the target and source column lists of builds, then of each of [`CHILD_TABLES`].
 fn copy_new_builds(
     tx: &Connection,
     alias: &str,
+    columns: &[(String, String)],
     extra_labels: &[(String, String)],
 ) -> rusqlite::Result<MergeStats> {
     let mut stats = MergeStats::default();
@@ -228,19 +238,18 @@ fn copy_new_builds(
     stats.builds_seen = tx.query_row(&format!("SELECT count(*) FROM {alias}.builds"), [], |r| {
         r.get::<_, i64>(0)
     })? as u64;
-    let (columns, source) = column_lists(tx, "builds")?;
+    let (target, source) = &columns[0];
     stats.builds_added = tx.execute(
         &format!(
-            "INSERT INTO main.builds ({columns}) SELECT {source} FROM {alias}.builds j
+            "INSERT INTO main.builds ({target}) SELECT {source} FROM {alias}.builds j
              WHERE j.id IN (SELECT id FROM temp.merge_new)"
         ),
         [],
     )? as u64;
-    for table in CHILD_TABLES {
-        let (columns, source) = column_lists(tx, table)?;
+    for (table, (target, source)) in CHILD_TABLES.iter().zip(&columns[1..]) {
         let n = tx.execute(
             &format!(
-                "INSERT INTO main.{table} ({columns}) SELECT {source} FROM {alias}.{table} j
+                "INSERT INTO main.{table} ({target}) SELECT {source} FROM {alias}.{table} j
                  WHERE j.build_id IN (SELECT id FROM temp.merge_new)"
             ),
             [],
