@@ -54,6 +54,19 @@ fn two_jobs(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     (a, b)
 }
 
+/// `buildprof merge --into team job`, which must succeed; returns what it printed.
+fn merge_ok(team: &Path, job: &Path) -> String {
+    ok(
+        team,
+        &[
+            "merge",
+            "--into",
+            team.to_str().unwrap(),
+            job.to_str().unwrap(),
+        ],
+    )
+}
+
 fn set(db: &Path, table: &str) -> BTreeSet<Vec<String>> {
     rows(db, table)
         .into_iter()
@@ -362,15 +375,7 @@ fn finished_artifacts_are_left_untouched_and_live_databases_are_read_with_their_
     );
     let before = std::fs::read(&job).unwrap();
     let team = dir.path().join("team.db");
-    ok(
-        &team,
-        &[
-            "merge",
-            "--into",
-            team.to_str().unwrap(),
-            job.to_str().unwrap(),
-        ],
-    );
+    merge_ok(&team, &job);
     assert_eq!(
         std::fs::read(&job).unwrap(),
         before,
@@ -394,15 +399,7 @@ fn finished_artifacts_are_left_untouched_and_live_databases_are_read_with_their_
     )
     .unwrap();
     assert!(dir.path().join("job.db-wal").exists());
-    ok(
-        &team,
-        &[
-            "merge",
-            "--into",
-            team.to_str().unwrap(),
-            job.to_str().unwrap(),
-        ],
-    );
+    merge_ok(&team, &job);
     assert_eq!(
         count(
             &team,

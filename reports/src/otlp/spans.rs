@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use collector::model::{Build, Outcome, Step};
+use collector::model::{Build, BuildStatus, Outcome, Step};
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, InstrumentationScope, KeyValue};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::span::{Event, Link, SpanKind};
@@ -93,13 +93,13 @@ fn root_span(build: &Build, trace_id: &[u8], root_id: &[u8], start: i64, end: i6
     for (k, v) in &build.labels {
         attributes.push(kv(&format!("buildprof.label.{k}"), text(v)));
     }
-    let status = match build.status.as_str() {
-        "failed" => error_status(build.error.as_deref().unwrap_or("build failed")),
-        "succeeded" => Status {
+    let status = match build.status {
+        BuildStatus::Failed => error_status(build.error.as_deref().unwrap_or("build failed")),
+        BuildStatus::Succeeded => Status {
             code: StatusCode::Ok as i32,
             message: String::new(),
         },
-        _ => Status::default(),
+        BuildStatus::Canceled | BuildStatus::Incomplete => Status::default(),
     };
     Span {
         trace_id: trace_id.to_vec(),
