@@ -11,8 +11,8 @@ use std::io::BufRead;
 use base64::Engine as _;
 use serde::Deserialize;
 
+use super::lines::{preview, read_line_capped, trim_ascii_start};
 use super::proto::decode_status_response;
-use super::rawjson::{preview, read_line_capped, trim_ascii_start};
 use super::EventResult;
 use crate::error::{DecodeError, Position};
 use crate::event::{BuildMeta, Event, Verdict};

@@ -5,11 +5,13 @@
 
 pub mod ci_prefix;
 pub mod dockerbuild;
+mod lines;
 pub mod moby;
 pub mod plain;
 pub mod proto;
 pub mod rawjson;
 mod sniff;
+mod window;
 
 use std::io::BufRead;
 

@@ -11,7 +11,7 @@ use std::collections::{HashMap, VecDeque};
 use std::io::BufRead;
 
 use super::ci_prefix::clean_line;
-use super::rawjson::read_line_capped;
+use super::lines::read_line_capped;
 use super::EventResult;
 use crate::error::{DecodeError, Position};
 use crate::event::{

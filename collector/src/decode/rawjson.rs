@@ -1,19 +1,21 @@
 //! `RawJsonDecoder`: `docker buildx build --progress=rawjson` (one `SolveStatus` JSON object per
 //! update; compact lines from buildx 0.15, indented multi-line objects in 0.12–0.14).
 //!
-//! Framing does not assume one object per line: a line that does not hold a whole object is
-//! joined with the following ones until the top-level object closes. Non-JSON lines are
-//! buildx's own text; `ERROR: ...` among them is the build's failure verdict.
+//! Objects are parsed in place in a read buffer, one after another, whatever their layout:
+//! several on a line or one over many lines. Non-JSON lines are buildx's own text;
+//! `ERROR: ...` among them is the build's failure verdict.
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
-use std::io::BufRead;
+use std::io::Read;
 
 use base64::Engine as _;
 use serde::Deserialize;
 
+use super::lines::{preview, trim_ascii};
+use super::window::Window;
 use super::EventResult;
-use crate::error::{DecodeError, Position};
+use crate::error::DecodeError;
 use crate::event::{Event, LogEvent, StatusEvent, Verdict, VertexEvent, WarningEvent};
 use crate::time::parse_rfc3339;
 
@@ -141,211 +143,178 @@ fn texts<'de: 'a, 'a, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Cow<'a, s
 }
 
 /// Streaming decoder for rawjson progress.
+///
+/// Objects are parsed where they lie in the read buffer (no per-line or per-object copies); an
+/// object the buffer cuts off is parsed again once more input is in.
 pub struct RawJsonDecoder<R> {
-    reader: R,
-    line: Vec<u8>,
-    object: Vec<u8>,
-    scan: Scan,
-    object_pos: Position,
-    pending: VecDeque<Event>,
-    line_no: u64,
-    offset: u64,
-    objects: u64,
+    input: Window<R>,
+    out: Emitter,
+    /// The last thing decoded was an object and no newline followed it yet.
+    after_object: bool,
     done: bool,
 }
 
-/// Incremental JSON structure scanner: tracks nesting depth outside strings.
-#[derive(Default, Clone, Copy)]
-struct Scan {
-    depth: u32,
-    in_string: bool,
-    escaped: bool,
+/// Turns parsed objects into events.
+#[derive(Default)]
+struct Emitter {
+    pending: VecDeque<Event>,
+    objects: u64,
 }
 
-impl Scan {
-    /// Feeds bytes; returns the index just past the byte that closed the top-level value.
-    fn feed(&mut self, bytes: &[u8]) -> Option<usize> {
-        let mut i = 0;
-        while i < bytes.len() {
-            if self.in_string {
-                if self.escaped {
-                    self.escaped = false;
-                    i += 1;
-                    continue;
-                }
-                // Most bytes of a log-heavy trace are inside strings (base64 log data): jump to
-                // the next quote or backslash instead of looking at each byte.
-                let j = i + memchr::memchr2(b'"', b'\\', &bytes[i..])?;
-                if bytes[j] == b'\\' {
-                    self.escaped = true;
-                } else {
-                    self.in_string = false;
-                }
-                i = j + 1;
-                continue;
-            }
-            let b = bytes[i];
-            i += 1;
-            match b {
-                b'"' => self.in_string = true,
-                b'{' | b'[' => self.depth += 1,
-                b'}' | b']' => {
-                    self.depth = self.depth.saturating_sub(1);
-                    if self.depth == 0 {
-                        return Some(i);
-                    }
-                }
-                _ => {}
-            }
-        }
-        None
-    }
-}
-
-impl<R: BufRead> RawJsonDecoder<R> {
+impl<R: Read> RawJsonDecoder<R> {
     pub fn new(reader: R) -> Self {
         RawJsonDecoder {
-            reader,
-            line: Vec::with_capacity(4096),
-            object: Vec::new(),
-            scan: Scan::default(),
-            object_pos: Position::default(),
-            pending: VecDeque::new(),
-            line_no: 0,
-            offset: 0,
-            objects: 0,
+            input: Window::new(reader),
+            out: Emitter::default(),
+            after_object: false,
             done: false,
         }
     }
 
-    fn pos(&self) -> Position {
-        Position {
-            line: Some(self.line_no),
-            offset: self.offset,
+    fn io_error(&self, e: std::io::Error) -> DecodeError {
+        DecodeError::Io {
+            pos: self.input.position(self.input.bytes().len()),
+            source: e,
         }
     }
 
-    /// Reads the next line and turns it into pending events. `Ok(false)` at end of input.
+    /// Decodes the next object or text line into pending events. `Ok(false)` at end of input.
     fn step(&mut self) -> Result<bool, DecodeError> {
-        self.line.clear();
-        let line_start = self.offset;
-        let n =
-            read_line_capped(&mut self.reader, &mut self.line, MAX_OBJECT_BYTES).map_err(|e| {
-                DecodeError::Io {
-                    pos: self.pos(),
-                    source: e,
-                }
-            })?;
-        if n == 0 {
-            return Ok(false);
-        }
-        self.line_no += 1;
-        self.offset += n as u64;
-        let line = std::mem::take(&mut self.line);
-        let result = self.handle_line(&line, line_start);
-        self.line = line;
-        result.map(|_| true)
-    }
-
-    fn handle_line(&mut self, line: &[u8], line_start: u64) -> Result<(), DecodeError> {
-        if !self.object.is_empty() {
-            return self.continue_object(line);
-        }
-        let trimmed = trim_ascii(line);
-        if trimmed.is_empty() {
-            return Ok(());
-        }
-        if trimmed[0] == b'{' {
-            // Fast path: a whole object on this line.
-            self.object_pos = Position {
-                line: Some(self.line_no),
-                offset: line_start,
-            };
-            match serde_json::from_slice::<SolveStatus>(trimmed) {
-                Ok(ss) => return self.emit(ss, trimmed),
-                Err(e) if e.is_eof() => {}
-                Err(e) if e.is_data() => {
-                    return Err(DecodeError::malformed(
-                        FORMAT,
-                        self.object_pos,
-                        format!("JSON object is not a BuildKit SolveStatus: {e}"),
-                    ))
-                }
-                Err(_) => {}
-            }
-            // Multi-line (indented) or several objects on one line: scan for boundaries.
-            self.scan = Scan::default();
-            return self.continue_object(line);
-        }
-        let text = String::from_utf8_lossy(trimmed);
-        if let Some(msg) = text.strip_prefix("ERROR: ") {
-            self.pending
-                .push_back(Event::BuildEnd(Verdict::failure(msg.trim(), None)));
-            return Ok(());
-        }
-        if self.objects == 0 && !looks_like_buildx_text(&text) {
-            return Err(DecodeError::malformed(
-                FORMAT,
-                self.pos(),
-                format!("expected a JSON object, found {:?}", preview(&text)),
-            ));
-        }
-        Ok(())
-    }
-
-    fn continue_object(&mut self, line: &[u8]) -> Result<(), DecodeError> {
-        let mut rest = line;
         loop {
-            if self.object.is_empty() {
-                let t = trim_ascii_start(rest);
-                if t.is_empty() {
-                    return Ok(());
+            let bytes = self.input.bytes();
+            let mut skip = 0;
+            while skip < bytes.len() && bytes[skip].is_ascii_whitespace() {
+                if bytes[skip] == b'\n' {
+                    self.after_object = false;
                 }
-                if t[0] != b'{' {
-                    return Err(DecodeError::malformed(
-                        FORMAT,
-                        self.pos(),
-                        format!(
-                            "unexpected text after a JSON object: {:?}",
-                            preview(&String::from_utf8_lossy(t))
-                        ),
-                    ));
-                }
-                rest = t;
-                self.scan = Scan::default();
+                skip += 1;
             }
-            match self.scan.feed(rest) {
-                Some(end) => {
-                    self.object.extend_from_slice(&rest[..end]);
-                    let object = std::mem::take(&mut self.object);
-                    let parsed = serde_json::from_slice::<SolveStatus>(&object).map_err(|e| {
-                        DecodeError::malformed(
-                            FORMAT,
-                            self.object_pos,
-                            format!("invalid JSON object: {e}"),
-                        )
-                    })?;
-                    self.emit(parsed, &object)?;
-                    self.object = object;
-                    self.object.clear();
-                    rest = &rest[end..];
-                }
+            let next = bytes.get(skip).copied();
+            self.input.consume(skip);
+            match next {
+                Some(b'{') => return self.object().map(|()| true),
+                Some(_) => return self.text_line().map(|()| true),
                 None => {
-                    if self.object.len() + rest.len() > MAX_OBJECT_BYTES {
+                    if !self.input.fill().map_err(|e| self.io_error(e))? {
+                        return Ok(false);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Parses the object that starts at the first unconsumed byte.
+    fn object(&mut self) -> Result<(), DecodeError> {
+        // Bytes needed before parsing again after a cut-off attempt: one more for small
+        // objects; twice as many for big ones, so a huge object arriving in small reads is
+        // not re-parsed once per read.
+        let mut need = 0;
+        loop {
+            let bytes = self.input.bytes();
+            if bytes.len() >= need || self.input.at_eof() {
+                let mut stream =
+                    serde_json::Deserializer::from_slice(bytes).into_iter::<SolveStatus>();
+                match stream.next() {
+                    Some(Ok(ss)) => {
+                        let len = stream.byte_offset();
+                        let emitted = self.out.emit(ss, &bytes[..len]);
+                        if let Err(message) = emitted {
+                            return Err(DecodeError::malformed(
+                                FORMAT,
+                                self.input.position(0),
+                                message,
+                            ));
+                        }
+                        self.input.consume(len);
+                        self.after_object = true;
+                        return Ok(());
+                    }
+                    Some(Err(e)) if e.is_eof() && self.input.at_eof() => {
+                        return Err(DecodeError::Truncated {
+                            pos: self.input.position(0),
+                            message: "the last JSON object is cut off".into(),
+                        })
+                    }
+                    Some(Err(e)) if e.is_eof() => {
+                        need = if bytes.len() > 1 << 20 {
+                            bytes.len() * 2
+                        } else {
+                            bytes.len() + 1
+                        };
+                    }
+                    Some(Err(e)) => {
+                        let what = if e.is_data() {
+                            "JSON object is not a BuildKit SolveStatus"
+                        } else {
+                            "invalid JSON object"
+                        };
                         return Err(DecodeError::malformed(
                             FORMAT,
-                            self.object_pos,
-                            format!("JSON object larger than {MAX_OBJECT_BYTES} bytes"),
+                            self.input.position(0),
+                            format!("{what}: {e}"),
                         ));
                     }
-                    self.object.extend_from_slice(rest);
-                    return Ok(());
+                    None => unreachable!("the window starts with '{{'"),
                 }
             }
+            if self.input.bytes().len() > MAX_OBJECT_BYTES {
+                return Err(DecodeError::malformed(
+                    FORMAT,
+                    self.input.position(0),
+                    format!("JSON object larger than {MAX_OBJECT_BYTES} bytes"),
+                ));
+            }
+            self.input.fill().map_err(|e| self.io_error(e))?;
         }
     }
 
-    fn emit(&mut self, ss: SolveStatus<'_>, raw: &[u8]) -> Result<(), DecodeError> {
+    /// Handles the text line that starts at the first unconsumed byte: buildx's own output.
+    fn text_line(&mut self) -> Result<(), DecodeError> {
+        loop {
+            let bytes = self.input.bytes();
+            let (line, len) = match memchr::memchr(b'\n', bytes) {
+                Some(i) => (&bytes[..i], i + 1),
+                None if self.input.at_eof() => (bytes, bytes.len()),
+                None => {
+                    if bytes.len() > MAX_OBJECT_BYTES {
+                        return Err(DecodeError::malformed(
+                            FORMAT,
+                            self.input.position(0),
+                            format!("line longer than {MAX_OBJECT_BYTES} bytes"),
+                        ));
+                    }
+                    self.input.fill().map_err(|e| self.io_error(e))?;
+                    continue;
+                }
+            };
+            let text = String::from_utf8_lossy(trim_ascii(line));
+            if self.after_object {
+                return Err(DecodeError::malformed(
+                    FORMAT,
+                    self.input.position(0),
+                    format!("unexpected text after a JSON object: {:?}", preview(&text)),
+                ));
+            }
+            if let Some(msg) = text.strip_prefix("ERROR: ") {
+                self.out
+                    .pending
+                    .push_back(Event::BuildEnd(Verdict::failure(msg.trim(), None)));
+            } else if self.out.objects == 0 && !looks_like_buildx_text(&text) {
+                return Err(DecodeError::malformed(
+                    FORMAT,
+                    self.input.position(0),
+                    format!("expected a JSON object, found {:?}", preview(&text)),
+                ));
+            }
+            self.input.consume(len);
+            return Ok(());
+        }
+    }
+}
+
+impl Emitter {
+    /// Queues the events of one parsed object; `Err` holds what is wrong with it.
+    fn emit(&mut self, ss: SolveStatus<'_>, raw: &[u8]) -> Result<(), String> {
         if ss.vertexes.is_empty()
             && ss.statuses.is_empty()
             && ss.logs.is_empty()
@@ -353,15 +322,10 @@ impl<R: BufRead> RawJsonDecoder<R> {
         {
             let inner = trim_ascii(&raw[1..raw.len().saturating_sub(1)]);
             if !inner.is_empty() {
-                return Err(DecodeError::malformed(
-                    FORMAT,
-                    self.object_pos,
-                    "JSON object has none of vertexes/statuses/logs/warnings: not a BuildKit SolveStatus",
-                ));
+                return Err("JSON object has none of vertexes/statuses/logs/warnings: not a BuildKit SolveStatus".into());
             }
         }
         self.objects += 1;
-        let pos = self.object_pos;
         let time = |s: &Option<Cow<'_, str>>| s.as_deref().and_then(parse_rfc3339);
         for v in ss.vertexes {
             self.pending.push_back(Event::Vertex(VertexEvent {
@@ -395,9 +359,7 @@ impl<R: BufRead> RawJsonDecoder<R> {
             let data = match l.data.as_deref() {
                 Some(b64) => base64::engine::general_purpose::STANDARD
                     .decode(b64.as_bytes())
-                    .map_err(|e| {
-                        DecodeError::malformed(FORMAT, pos, format!("log data is not base64: {e}"))
-                    })?,
+                    .map_err(|e| format!("log data is not base64: {e}"))?,
                 None => Vec::new(),
             };
             self.pending.push_back(Event::Log(LogEvent {
@@ -428,12 +390,12 @@ impl<R: BufRead> RawJsonDecoder<R> {
     }
 }
 
-impl<R: BufRead> Iterator for RawJsonDecoder<R> {
+impl<R: Read> Iterator for RawJsonDecoder<R> {
     type Item = EventResult;
 
     fn next(&mut self) -> Option<EventResult> {
         loop {
-            if let Some(ev) = self.pending.pop_front() {
+            if let Some(ev) = self.out.pending.pop_front() {
                 return Some(Ok(ev));
             }
             if self.done {
@@ -443,19 +405,13 @@ impl<R: BufRead> Iterator for RawJsonDecoder<R> {
                 Ok(true) => {}
                 Ok(false) => {
                     self.done = true;
-                    if !self.object.is_empty() {
-                        return Some(Err(DecodeError::Truncated {
-                            pos: self.object_pos,
-                            message: "the last JSON object is cut off".into(),
-                        }));
-                    }
-                    if self.objects == 0 {
-                        return Some(Err(if self.offset == 0 {
+                    if self.out.objects == 0 {
+                        return Some(Err(if self.input.offset(0) == 0 {
                             DecodeError::Empty
                         } else {
                             DecodeError::malformed(
                                 FORMAT,
-                                self.pos(),
+                                self.input.position(0),
                                 "no JSON progress object found",
                             )
                         }));
@@ -463,7 +419,7 @@ impl<R: BufRead> Iterator for RawJsonDecoder<R> {
                 }
                 Err(e) => {
                     self.done = true;
-                    self.pending.clear();
+                    self.out.pending.clear();
                     return Some(Err(e));
                 }
             }
@@ -479,133 +435,12 @@ fn looks_like_buildx_text(text: &str) -> bool {
         || text.starts_with("ERROR")
 }
 
-pub(crate) fn preview(text: &str) -> String {
-    text.chars().take(60).collect()
-}
-
-fn trim_ascii(b: &[u8]) -> &[u8] {
-    trim_ascii_end(trim_ascii_start(b))
-}
-
-pub(crate) fn trim_ascii_start(b: &[u8]) -> &[u8] {
-    let n = b.iter().take_while(|c| c.is_ascii_whitespace()).count();
-    &b[n..]
-}
-
-fn trim_ascii_end(b: &[u8]) -> &[u8] {
-    let n = b
-        .iter()
-        .rev()
-        .take_while(|c| c.is_ascii_whitespace())
-        .count();
-    &b[..b.len() - n]
-}
-
-/// `read_until(b'\n')` that refuses lines longer than `cap` instead of growing without bound.
-pub(crate) fn read_line_capped<R: BufRead>(
-    reader: &mut R,
-    buf: &mut Vec<u8>,
-    cap: usize,
-) -> std::io::Result<usize> {
-    let mut read = 0;
-    loop {
-        let (done, used) = {
-            let available = match reader.fill_buf() {
-                Ok(b) => b,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            match memchr::memchr(b'\n', available) {
-                Some(i) => {
-                    buf.extend_from_slice(&available[..=i]);
-                    (true, i + 1)
-                }
-                None => {
-                    buf.extend_from_slice(available);
-                    (available.is_empty(), available.len())
-                }
-            }
-        };
-        reader.consume(used);
-        read += used;
-        if done {
-            return Ok(read);
-        }
-        if buf.len() > cap {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("line longer than {cap} bytes"),
-            ));
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn decode(input: &str) -> Vec<EventResult> {
         RawJsonDecoder::new(input.as_bytes()).collect()
-    }
-
-    /// The scanner one byte at a time: what `Scan::feed` must agree with.
-    fn feed_bytewise(scan: &mut Scan, bytes: &[u8]) -> Option<usize> {
-        for (i, &b) in bytes.iter().enumerate() {
-            if scan.in_string {
-                if scan.escaped {
-                    scan.escaped = false;
-                } else if b == b'\\' {
-                    scan.escaped = true;
-                } else if b == b'"' {
-                    scan.in_string = false;
-                }
-                continue;
-            }
-            match b {
-                b'"' => scan.in_string = true,
-                b'{' | b'[' => scan.depth += 1,
-                b'}' | b']' => {
-                    scan.depth = scan.depth.saturating_sub(1);
-                    if scan.depth == 0 {
-                        return Some(i + 1);
-                    }
-                }
-                _ => {}
-            }
-        }
-        None
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn scan_skips_strings_like_the_bytewise_scan(
-            chunks in proptest::collection::vec(
-                proptest::collection::vec(proptest::sample::select(b"{}[]\\\"a :,".to_vec()), 0..40),
-                1..6,
-            ),
-        ) {
-            // Fed in pieces, as lines arrive, with the state carried between them.
-            let (mut fast, mut slow) = (Scan::default(), Scan::default());
-            for chunk in &chunks {
-                let mut rest: &[u8] = chunk;
-                loop {
-                    let (a, b) = (fast.feed(rest), feed_bytewise(&mut slow, rest));
-                    proptest::prop_assert_eq!(a, b);
-                    proptest::prop_assert_eq!(
-                        (fast.depth, fast.in_string, fast.escaped),
-                        (slow.depth, slow.in_string, slow.escaped)
-                    );
-                    match a {
-                        Some(end) => {
-                            rest = &rest[end..];
-                            fast = Scan::default();
-                            slow = Scan::default();
-                        }
-                        None => break,
-                    }
-                }
-            }
-        }
     }
 
     #[test]
@@ -676,5 +511,99 @@ mod tests {
             "{\n \"vertexes\": [{\"digest\": \"d\", \"name\": \"RUN echo '}{' \\\"}\\\"\"}]\n}\n";
         let ev: Vec<Event> = decode(input).into_iter().map(Result::unwrap).collect();
         assert_eq!(ev.len(), 1);
+    }
+
+    /// A reader that hands out at most `chunk` bytes per read, as a pipe does.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        chunk: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.chunk.min(out.len()).min(self.data.len());
+            out[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    fn events(input: &[u8], chunk: usize) -> Vec<String> {
+        RawJsonDecoder::new(Trickle { data: input, chunk })
+            .map(|r| format!("{r:?}"))
+            .collect()
+    }
+
+    #[test]
+    fn small_reads_give_the_same_events_as_one_read() {
+        let trace = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../sample-traces/app1-series/001-max-src-iter1.rawjson"
+        ))
+        .unwrap();
+        let whole = events(&trace, usize::MAX);
+        assert!(whole.len() > 100, "{}", whole.len());
+        assert!(whole.iter().all(|e| e.starts_with("Ok(")));
+        for chunk in [1, 7, 4096] {
+            assert_eq!(events(&trace, chunk), whole, "chunk {chunk}");
+        }
+    }
+
+    #[test]
+    fn an_object_bigger_than_the_read_buffer_is_decoded() {
+        let data = base64::engine::general_purpose::STANDARD.encode(vec![b'x'; 3 << 20]);
+        let input = format!(
+            "{{\"vertexes\":[{{\"digest\":\"d\"}}]}}\n{{\"logs\":[{{\"vertex\":\"d\",\"data\":\"{data}\"}}]}}\n"
+        );
+        for chunk in [usize::MAX, 65536] {
+            let ev: Vec<Event> = RawJsonDecoder::new(Trickle {
+                data: input.as_bytes(),
+                chunk,
+            })
+            .map(Result::unwrap)
+            .collect();
+            match &ev[..] {
+                [Event::Vertex(_), Event::Log(l)] => assert_eq!(l.data.len(), 3 << 20),
+                other => panic!("{}", other.len()),
+            }
+        }
+    }
+
+    #[test]
+    fn errors_name_the_line_and_byte_of_the_object() {
+        let input = "{\n  \"vertexes\": [{\"digest\": \"d\"}]\n}\n\n{\n  \"vertexes\": [{\"digest\": 5}]\n}\n";
+        for chunk in [usize::MAX, 3] {
+            let ev = RawJsonDecoder::new(Trickle {
+                data: input.as_bytes(),
+                chunk,
+            })
+            .collect::<Vec<_>>();
+            match ev.last().unwrap() {
+                Err(DecodeError::Malformed { pos, message, .. }) => {
+                    assert_eq!((pos.line, pos.offset), (Some(5), 37), "{message}");
+                    assert!(message.contains("not a BuildKit SolveStatus"), "{message}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn text_on_the_line_of_an_object_is_an_error() {
+        let ev = decode("{\"vertexes\":[{\"digest\":\"d\"}]} trailing\n");
+        match ev.last().unwrap() {
+            Err(DecodeError::Malformed { message, .. }) => {
+                assert!(message.contains("unexpected text"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
+        // Two objects on one line are fine.
+        let ev = decode("{\"vertexes\":[{\"digest\":\"d\"}]}{\"vertexes\":[{\"digest\":\"e\"}]}\n");
+        assert_eq!(
+            ev.iter()
+                .filter(|e| matches!(e, Ok(Event::Vertex(_))))
+                .count(),
+            2
+        );
     }
 }
