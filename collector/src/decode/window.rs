@@ -101,7 +101,9 @@ impl<R: Read> Window<R> {
 }
 
 fn count_newlines(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+    // memchr counts with SIMD; a byte-by-byte filter-count cost 15% of `read_builds` on
+    // indented traces (a newline every ~30 bytes).
+    memchr::memchr_iter(b'\n', bytes).count() as u64
 }
 
 #[cfg(test)]
