@@ -19,6 +19,8 @@ use collector::DecodeError;
 
 #[path = "../../fuzz/common/members.rs"]
 mod members;
+#[path = "../../fuzz/common/trickle.rs"]
+mod trickle;
 
 /// Far above what any input here takes in a debug build; a hang of old took minutes or more.
 const TIME_LIMIT: Duration = Duration::from_secs(20);
@@ -169,8 +171,32 @@ fn decoder_target(target: &str, format: Format) {
     let offsets_in_input = format != Format::Dockerbuild;
     replay(target, |data| {
         fuzz_target_body(format, data);
+        if format != Format::Dockerbuild {
+            same_items_whatever_the_reads(format, data)?;
+        }
         check_read(data, Some(format), offsets_in_input)
     });
+}
+
+/// The streaming decoders give the same items (events and errors, positions included) when the
+/// input arrives a few bytes per read, as from a pipe, as when it arrives in one piece.
+fn same_items_whatever_the_reads(format: Format, data: &[u8]) -> Result<(), String> {
+    let whole = trickle::decoded(format, data, None);
+    let chunk = trickle::chunk_for(data);
+    let trickled = trickle::decoded(format, data, Some(chunk));
+    if whole == trickled {
+        return Ok(());
+    }
+    let at = whole
+        .iter()
+        .zip(&trickled)
+        .take_while(|(a, b)| a == b)
+        .count();
+    Err(format!(
+        "{chunk}-byte reads decode differently from item {at}: {:?} against {:?}",
+        whole.get(at),
+        trickled.get(at)
+    ))
 }
 
 #[test]

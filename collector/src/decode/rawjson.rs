@@ -242,6 +242,14 @@ impl<R: Read> RawJsonDecoder<R> {
                             bytes.len() + 1
                         };
                     }
+                    // A window cut inside a number parses as a shorter number, which can be
+                    // the wrong type or out of range: read on before believing such an error.
+                    Some(Err(_))
+                        if !self.input.at_eof()
+                            && bytes.last().is_some_and(|b| b"0123456789.eE+-".contains(b)) =>
+                    {
+                        need = bytes.len() + 1;
+                    }
                     Some(Err(e)) => {
                         let what = if e.is_data() {
                             "JSON object is not a BuildKit SolveStatus"
@@ -438,6 +446,7 @@ fn looks_like_buildx_text(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::window::tests::Trickle;
 
     fn decode(input: &str) -> Vec<EventResult> {
         RawJsonDecoder::new(input.as_bytes()).collect()
@@ -511,21 +520,6 @@ mod tests {
             "{\n \"vertexes\": [{\"digest\": \"d\", \"name\": \"RUN echo '}{' \\\"}\\\"\"}]\n}\n";
         let ev: Vec<Event> = decode(input).into_iter().map(Result::unwrap).collect();
         assert_eq!(ev.len(), 1);
-    }
-
-    /// A reader that hands out at most `chunk` bytes per read, as a pipe does.
-    struct Trickle<'a> {
-        data: &'a [u8],
-        chunk: usize,
-    }
-
-    impl Read for Trickle<'_> {
-        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-            let n = self.chunk.min(out.len()).min(self.data.len());
-            out[..n].copy_from_slice(&self.data[..n]);
-            self.data = &self.data[n..];
-            Ok(n)
-        }
     }
 
     fn events(input: &[u8], chunk: usize) -> Vec<String> {
@@ -605,5 +599,24 @@ mod tests {
                 .count(),
             2
         );
+    }
+
+    #[test]
+    fn errors_do_not_depend_on_where_reads_end() {
+        // A read ending inside `88888` leaves a shorter number, still the wrong type.
+        for input in [
+            "{\"vertexes\":[{\"digest\":\"d\"}]}\n{\"vertexes\":[88888]}\n",
+            "{\"statuses\":[{\"id\":\"s\",\"current\":1e999999}]}\n",
+            "{\"vertexes\":[{\"digest\":\"d\",\"cached\":12.5}]}\n",
+        ] {
+            let whole = events(input.as_bytes(), usize::MAX);
+            assert!(
+                whole.last().unwrap().starts_with("Err(Malformed"),
+                "{whole:?}"
+            );
+            for chunk in 1..24 {
+                assert_eq!(events(input.as_bytes(), chunk), whole, "chunk {chunk}");
+            }
+        }
     }
 }

@@ -107,13 +107,13 @@ fn count_newlines(bytes: &[u8]) -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A reader that hands out at most `chunk` bytes per read, as a pipe does.
-    struct Trickle<'a> {
-        data: &'a [u8],
-        chunk: usize,
+    pub(crate) struct Trickle<'a> {
+        pub(crate) data: &'a [u8],
+        pub(crate) chunk: usize,
     }
 
     impl Read for Trickle<'_> {
