@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use super::lines::{preview, read_line_capped, trim_ascii_start};
 use super::proto::decode_status_response;
+use super::records::Records;
 use super::EventResult;
 use crate::error::{DecodeError, Position};
 use crate::event::{BuildMeta, Event, Verdict};
@@ -79,7 +80,7 @@ impl<R: BufRead> MobyDecoder<R> {
         }
     }
 
-    fn step(&mut self) -> Result<bool, DecodeError> {
+    fn next_record(&mut self) -> Result<bool, DecodeError> {
         self.line.clear();
         let start = self.offset;
         let n =
@@ -183,44 +184,41 @@ impl<R: BufRead> MobyDecoder<R> {
     }
 }
 
+impl<R: BufRead> Records for MobyDecoder<R> {
+    fn pending(&mut self) -> &mut VecDeque<Event> {
+        &mut self.pending
+    }
+
+    fn finished(&mut self) -> &mut bool {
+        &mut self.done
+    }
+
+    fn step(&mut self) -> Result<bool, DecodeError> {
+        self.next_record()
+    }
+
+    fn end(&mut self) -> Result<(), DecodeError> {
+        if self.messages == 0 {
+            return Err(if self.offset == 0 {
+                DecodeError::Empty
+            } else {
+                DecodeError::malformed(FORMAT, self.pos(self.offset), "no Engine API message found")
+            });
+        }
+        // The engine reports the image id once the build succeeded.
+        if self.image_id.is_some() && !self.failed {
+            self.pending
+                .push_back(Event::BuildEnd(Verdict::success(None)));
+        }
+        Ok(())
+    }
+}
+
 impl<R: BufRead> Iterator for MobyDecoder<R> {
     type Item = EventResult;
 
     fn next(&mut self) -> Option<EventResult> {
-        loop {
-            if let Some(ev) = self.pending.pop_front() {
-                return Some(Ok(ev));
-            }
-            if self.done {
-                return None;
-            }
-            match self.step() {
-                Ok(true) => {}
-                Ok(false) => {
-                    self.done = true;
-                    if self.messages == 0 {
-                        return Some(Err(if self.offset == 0 {
-                            DecodeError::Empty
-                        } else {
-                            DecodeError::malformed(
-                                FORMAT,
-                                self.pos(self.offset),
-                                "no Engine API message found",
-                            )
-                        }));
-                    }
-                    // The engine reports the image id once the build succeeded.
-                    if self.image_id.is_some() && !self.failed {
-                        return Some(Ok(Event::BuildEnd(Verdict::success(None))));
-                    }
-                }
-                Err(e) => {
-                    self.done = true;
-                    self.pending.clear();
-                    return Some(Err(e));
-                }
-            }
-        }
+        self.next_event()
     }
 }
 

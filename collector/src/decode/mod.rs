@@ -10,6 +10,7 @@ pub mod moby;
 pub mod plain;
 pub mod proto;
 pub mod rawjson;
+mod records;
 mod sniff;
 mod window;
 

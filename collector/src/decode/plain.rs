@@ -12,6 +12,7 @@ use std::io::BufRead;
 
 use super::ci_prefix::clean_line;
 use super::lines::read_line_capped;
+use super::records::Records;
 use super::EventResult;
 use crate::error::{DecodeError, Position};
 use crate::event::{
@@ -88,7 +89,7 @@ impl<R: BufRead> PlainDecoder<R> {
         }
     }
 
-    fn step(&mut self) -> Result<bool, DecodeError> {
+    fn next_record(&mut self) -> Result<bool, DecodeError> {
         self.raw.clear();
         let pos = Position {
             line: Some(self.line_no + 1),
@@ -391,44 +392,44 @@ impl<R: BufRead> PlainDecoder<R> {
     }
 }
 
+impl<R: BufRead> Records for PlainDecoder<R> {
+    fn pending(&mut self) -> &mut VecDeque<Event> {
+        &mut self.pending
+    }
+
+    fn finished(&mut self) -> &mut bool {
+        &mut self.done
+    }
+
+    fn step(&mut self) -> Result<bool, DecodeError> {
+        self.next_record()
+    }
+
+    fn end(&mut self) -> Result<(), DecodeError> {
+        if self.vertex_lines == 0 {
+            return Err(if self.offset == 0 {
+                DecodeError::Empty
+            } else {
+                DecodeError::malformed(
+                    FORMAT,
+                    Position {
+                        line: Some(self.line_no),
+                        offset: self.offset,
+                    },
+                    "no BuildKit progress line (`#N ...`) found",
+                )
+            });
+        }
+        self.finish();
+        Ok(())
+    }
+}
+
 impl<R: BufRead> Iterator for PlainDecoder<R> {
     type Item = EventResult;
 
     fn next(&mut self) -> Option<EventResult> {
-        loop {
-            if let Some(ev) = self.pending.pop_front() {
-                return Some(Ok(ev));
-            }
-            if self.done {
-                return None;
-            }
-            match self.step() {
-                Ok(true) => {}
-                Ok(false) => {
-                    self.done = true;
-                    if self.vertex_lines == 0 {
-                        return Some(Err(if self.offset == 0 {
-                            DecodeError::Empty
-                        } else {
-                            DecodeError::malformed(
-                                FORMAT,
-                                Position {
-                                    line: Some(self.line_no),
-                                    offset: self.offset,
-                                },
-                                "no BuildKit progress line (`#N ...`) found",
-                            )
-                        }));
-                    }
-                    self.finish();
-                }
-                Err(e) => {
-                    self.done = true;
-                    self.pending.clear();
-                    return Some(Err(e));
-                }
-            }
-        }
+        self.next_event()
     }
 }
 

@@ -13,6 +13,7 @@ use base64::Engine as _;
 use serde::Deserialize;
 
 use super::lines::{preview, trim_ascii};
+use super::records::Records;
 use super::window::Window;
 use super::EventResult;
 use crate::error::DecodeError;
@@ -179,7 +180,7 @@ impl<R: Read> RawJsonDecoder<R> {
     }
 
     /// Decodes the next object or text line into pending events. `Ok(false)` at end of input.
-    fn step(&mut self) -> Result<bool, DecodeError> {
+    fn next_record(&mut self) -> Result<bool, DecodeError> {
         loop {
             let bytes = self.input.bytes();
             let mut skip = 0;
@@ -398,40 +399,40 @@ impl Emitter {
     }
 }
 
+impl<R: Read> Records for RawJsonDecoder<R> {
+    fn pending(&mut self) -> &mut VecDeque<Event> {
+        &mut self.out.pending
+    }
+
+    fn finished(&mut self) -> &mut bool {
+        &mut self.done
+    }
+
+    fn step(&mut self) -> Result<bool, DecodeError> {
+        self.next_record()
+    }
+
+    fn end(&mut self) -> Result<(), DecodeError> {
+        if self.out.objects > 0 {
+            return Ok(());
+        }
+        Err(if self.input.offset(0) == 0 {
+            DecodeError::Empty
+        } else {
+            DecodeError::malformed(
+                FORMAT,
+                self.input.position(0),
+                "no JSON progress object found",
+            )
+        })
+    }
+}
+
 impl<R: Read> Iterator for RawJsonDecoder<R> {
     type Item = EventResult;
 
     fn next(&mut self) -> Option<EventResult> {
-        loop {
-            if let Some(ev) = self.out.pending.pop_front() {
-                return Some(Ok(ev));
-            }
-            if self.done {
-                return None;
-            }
-            match self.step() {
-                Ok(true) => {}
-                Ok(false) => {
-                    self.done = true;
-                    if self.out.objects == 0 {
-                        return Some(Err(if self.input.offset(0) == 0 {
-                            DecodeError::Empty
-                        } else {
-                            DecodeError::malformed(
-                                FORMAT,
-                                self.input.position(0),
-                                "no JSON progress object found",
-                            )
-                        }));
-                    }
-                }
-                Err(e) => {
-                    self.done = true;
-                    self.out.pending.clear();
-                    return Some(Err(e));
-                }
-            }
-        }
+        self.next_event()
     }
 }
 
