@@ -5,7 +5,6 @@
 //! `errorDetail` is the build's failure verdict; `moby.image.id` can arrive before the last
 //! trace lines, so it does not end the build.
 
-use std::collections::VecDeque;
 use std::io::BufRead;
 
 use base64::Engine as _;
@@ -13,7 +12,7 @@ use serde::Deserialize;
 
 use super::lines::{preview, read_line_capped, trim_ascii_start};
 use super::proto::decode_status_response;
-use super::records::Records;
+use super::records::{no_progress, Queue, Records};
 use super::EventResult;
 use crate::error::{DecodeError, Position};
 use crate::event::{BuildMeta, Event, Verdict};
@@ -47,14 +46,13 @@ struct ErrorDetail {
 pub struct MobyDecoder<R> {
     reader: R,
     line: Vec<u8>,
-    pending: VecDeque<Event>,
+    pending: Queue,
     line_no: u64,
     offset: u64,
     messages: u64,
     traces: u64,
     image_id: Option<String>,
     failed: bool,
-    done: bool,
 }
 
 impl<R: BufRead> MobyDecoder<R> {
@@ -62,14 +60,13 @@ impl<R: BufRead> MobyDecoder<R> {
         MobyDecoder {
             reader,
             line: Vec::with_capacity(4096),
-            pending: VecDeque::new(),
+            pending: Queue::default(),
             line_no: 0,
             offset: 0,
             messages: 0,
             traces: 0,
             image_id: None,
             failed: false,
-            done: false,
         }
     }
 
@@ -185,12 +182,8 @@ impl<R: BufRead> MobyDecoder<R> {
 }
 
 impl<R: BufRead> Records for MobyDecoder<R> {
-    fn pending(&mut self) -> &mut VecDeque<Event> {
+    fn queue(&mut self) -> &mut Queue {
         &mut self.pending
-    }
-
-    fn finished(&mut self) -> &mut bool {
-        &mut self.done
     }
 
     fn step(&mut self) -> Result<bool, DecodeError> {
@@ -199,11 +192,11 @@ impl<R: BufRead> Records for MobyDecoder<R> {
 
     fn end(&mut self) -> Result<(), DecodeError> {
         if self.messages == 0 {
-            return Err(if self.offset == 0 {
-                DecodeError::Empty
-            } else {
-                DecodeError::malformed(FORMAT, self.pos(self.offset), "no Engine API message found")
-            });
+            return Err(no_progress(
+                FORMAT,
+                self.pos(self.offset),
+                "Engine API message",
+            ));
         }
         // The engine reports the image id once the build succeeded.
         if self.image_id.is_some() && !self.failed {

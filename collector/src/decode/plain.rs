@@ -7,12 +7,12 @@
 //! `------` / ` > [step]:` trailer and an `ERROR: failed to solve: ...` line (the 20.10 CLI
 //! prints the bare error text instead). Times come from CI timestamps when present.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::io::BufRead;
 
 use super::ci_prefix::clean_line;
 use super::lines::read_line_capped;
-use super::records::Records;
+use super::records::{no_progress, Queue, Records};
 use super::EventResult;
 use crate::error::{DecodeError, Position};
 use crate::event::{
@@ -50,7 +50,7 @@ enum Trailer {
 pub struct PlainDecoder<R> {
     reader: R,
     raw: Vec<u8>,
-    pending: VecDeque<Event>,
+    pending: Queue,
     vertices: HashMap<u32, PlainVertex>,
     /// A new vertex's header, held until the next line says whether a digest line follows.
     held_header: Option<(u32, String, Option<Nanos>)>,
@@ -64,7 +64,6 @@ pub struct PlainDecoder<R> {
     line_no: u64,
     offset: u64,
     vertex_lines: u64,
-    done: bool,
 }
 
 impl<R: BufRead> PlainDecoder<R> {
@@ -72,7 +71,7 @@ impl<R: BufRead> PlainDecoder<R> {
         PlainDecoder {
             reader,
             raw: Vec::with_capacity(1024),
-            pending: VecDeque::new(),
+            pending: Queue::default(),
             vertices: HashMap::new(),
             held_header: None,
             current: None,
@@ -85,7 +84,6 @@ impl<R: BufRead> PlainDecoder<R> {
             line_no: 0,
             offset: 0,
             vertex_lines: 0,
-            done: false,
         }
     }
 
@@ -393,12 +391,8 @@ impl<R: BufRead> PlainDecoder<R> {
 }
 
 impl<R: BufRead> Records for PlainDecoder<R> {
-    fn pending(&mut self) -> &mut VecDeque<Event> {
+    fn queue(&mut self) -> &mut Queue {
         &mut self.pending
-    }
-
-    fn finished(&mut self) -> &mut bool {
-        &mut self.done
     }
 
     fn step(&mut self) -> Result<bool, DecodeError> {
@@ -407,18 +401,15 @@ impl<R: BufRead> Records for PlainDecoder<R> {
 
     fn end(&mut self) -> Result<(), DecodeError> {
         if self.vertex_lines == 0 {
-            return Err(if self.offset == 0 {
-                DecodeError::Empty
-            } else {
-                DecodeError::malformed(
-                    FORMAT,
-                    Position {
-                        line: Some(self.line_no),
-                        offset: self.offset,
-                    },
-                    "no BuildKit progress line (`#N ...`) found",
-                )
-            });
+            let end = Position {
+                line: Some(self.line_no),
+                offset: self.offset,
+            };
+            return Err(no_progress(
+                FORMAT,
+                end,
+                "BuildKit progress line (`#N ...`)",
+            ));
         }
         self.finish();
         Ok(())

@@ -6,14 +6,14 @@
 //! `ERROR: ...` among them is the build's failure verdict.
 
 use std::borrow::Cow;
-use std::collections::VecDeque;
+
 use std::io::Read;
 
 use base64::Engine as _;
 use serde::Deserialize;
 
 use super::lines::{preview, trim_ascii};
-use super::records::Records;
+use super::records::{no_progress, Queue, Records};
 use super::window::Window;
 use super::EventResult;
 use crate::error::DecodeError;
@@ -152,13 +152,12 @@ pub struct RawJsonDecoder<R> {
     out: Emitter,
     /// The last thing decoded was an object and no newline followed it yet.
     after_object: bool,
-    done: bool,
 }
 
 /// Turns parsed objects into events.
 #[derive(Default)]
 struct Emitter {
-    pending: VecDeque<Event>,
+    pending: Queue,
     objects: u64,
 }
 
@@ -168,7 +167,6 @@ impl<R: Read> RawJsonDecoder<R> {
             input: Window::new(reader),
             out: Emitter::default(),
             after_object: false,
-            done: false,
         }
     }
 
@@ -400,12 +398,8 @@ impl Emitter {
 }
 
 impl<R: Read> Records for RawJsonDecoder<R> {
-    fn pending(&mut self) -> &mut VecDeque<Event> {
+    fn queue(&mut self) -> &mut Queue {
         &mut self.out.pending
-    }
-
-    fn finished(&mut self) -> &mut bool {
-        &mut self.done
     }
 
     fn step(&mut self) -> Result<bool, DecodeError> {
@@ -416,15 +410,11 @@ impl<R: Read> Records for RawJsonDecoder<R> {
         if self.out.objects > 0 {
             return Ok(());
         }
-        Err(if self.input.offset(0) == 0 {
-            DecodeError::Empty
-        } else {
-            DecodeError::malformed(
-                FORMAT,
-                self.input.position(0),
-                "no JSON progress object found",
-            )
-        })
+        Err(no_progress(
+            FORMAT,
+            self.input.position(0),
+            "JSON progress object",
+        ))
     }
 }
 

@@ -5,14 +5,31 @@
 use std::collections::VecDeque;
 
 use super::EventResult;
-use crate::error::DecodeError;
+use crate::error::{DecodeError, Position};
 use crate::event::Event;
 
+/// Events decoded and not yet handed out, and whether the decoder is done.
+#[derive(Default)]
+pub(crate) struct Queue {
+    events: VecDeque<Event>,
+    finished: bool,
+}
+
+impl Queue {
+    pub(crate) fn push_back(&mut self, event: Event) {
+        self.events.push_back(event);
+    }
+}
+
+impl Extend<Event> for Queue {
+    fn extend<I: IntoIterator<Item = Event>>(&mut self, events: I) {
+        self.events.extend(events);
+    }
+}
+
 pub(crate) trait Records {
-    /// Events decoded and not yet handed out.
-    fn pending(&mut self) -> &mut VecDeque<Event>;
-    /// Whether the input is used up or an error was returned.
-    fn finished(&mut self) -> &mut bool;
+    /// The decoder's queue of events.
+    fn queue(&mut self) -> &mut Queue;
     /// Decodes the next record into `pending`. `Ok(false)` at the end of the input.
     fn step(&mut self) -> Result<bool, DecodeError>;
     /// At the end of the input: the last events, or the error for an input without progress.
@@ -21,25 +38,37 @@ pub(crate) trait Records {
     /// The next event, for `Iterator::next`.
     fn next_event(&mut self) -> Option<EventResult> {
         loop {
-            if let Some(ev) = self.pending().pop_front() {
+            let queue = self.queue();
+            if let Some(ev) = queue.events.pop_front() {
                 return Some(Ok(ev));
             }
-            if *self.finished() {
+            if queue.finished {
                 return None;
             }
             let result = match self.step() {
                 Ok(true) => continue,
                 Ok(false) => {
-                    *self.finished() = true;
+                    self.queue().finished = true;
                     self.end()
                 }
                 Err(e) => Err(e),
             };
             if let Err(e) = result {
-                *self.finished() = true;
-                self.pending().clear();
+                let queue = self.queue();
+                queue.finished = true;
+                queue.events.clear();
                 return Some(Err(e));
             }
         }
+    }
+}
+
+/// The error for an input that ended, at `end`, without a single record of `format`: empty,
+/// or not this format at all.
+pub(crate) fn no_progress(format: &'static str, end: Position, record: &str) -> DecodeError {
+    if end.offset == 0 {
+        DecodeError::Empty
+    } else {
+        DecodeError::malformed(format, end, format!("no {record} found"))
     }
 }

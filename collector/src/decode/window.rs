@@ -52,11 +52,6 @@ impl<R: Read> Window<R> {
         self.eof
     }
 
-    /// The input offset of the first unconsumed byte plus `ahead`.
-    pub(crate) fn offset(&self, ahead: usize) -> u64 {
-        self.base + (self.start + ahead) as u64
-    }
-
     /// The position of the unconsumed byte `ahead` bytes in: its input offset and 1-based line.
     /// Counts newlines, so it is for error paths.
     pub(crate) fn position(&self, ahead: usize) -> Position {
@@ -151,7 +146,7 @@ pub(crate) mod tests {
         ];
         assert_eq!(seen, expected);
         assert!(w.at_eof());
-        assert_eq!(w.offset(0), 9);
+        assert_eq!(w.position(0).offset, 9);
     }
 
     #[test]
