@@ -15,6 +15,11 @@ mod when;
 
 use std::process::ExitCode;
 
+/// mimalloc rather than glibc's malloc: decoding and assembly allocate many small strings, and
+/// polars many buffers (docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 
 fn main() -> ExitCode {

@@ -21,6 +21,10 @@ use analyzer::trends::{trends, Period, TrendsOptions};
 use analyzer::Scope;
 use collector::store::Store;
 
+/// The allocator of the `buildprof` binary, so the figures are those of the commands.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, Duration) {
     f();
     let mut d: Vec<Duration> = (0..runs)

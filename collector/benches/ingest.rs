@@ -23,6 +23,10 @@ use collector::assemble::AssembleOptions;
 use collector::ingest::read_builds;
 use serde::Deserialize;
 
+/// The allocator of the `buildprof` binary, so the figures are those of `buildprof ingest`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Deserialize)]
 #[allow(dead_code)]
 struct SolveStatus<'a> {
