@@ -143,7 +143,7 @@ impl Store {
         let e = |err| sql(&self.path, err);
         let mut rows = self
             .conn
-            .prepare(&format!(
+            .prepare_cached(&format!(
                 "SELECT {BUILD_COLUMNS} FROM builds b WHERE b.id = ?1"
             ))
             .map_err(e)?
@@ -173,17 +173,22 @@ impl Store {
         );
         let (reference, builder, rt, rc, rcomp, warnings): Extra = self
             .conn
-            .query_row(
+            .prepare_cached(
                 "SELECT reference, builder, reported_total_steps, reported_cached_steps, reported_completed_steps, warnings FROM builds WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
             )
+            .and_then(|mut stmt| {
+                stmt.query_row([id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+                })
+            })
             .map_err(e)?;
         let mut inputs: BTreeMap<u32, Vec<String>> = BTreeMap::new();
         {
             let mut stmt = self
                 .conn
-                .prepare("SELECT seq, input FROM step_inputs WHERE build_id = ?1 ORDER BY seq, pos")
+                .prepare_cached(
+                    "SELECT seq, input FROM step_inputs WHERE build_id = ?1 ORDER BY seq, pos",
+                )
                 .map_err(e)?;
             let pairs = stmt
                 .query_map([id], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))
@@ -197,7 +202,7 @@ impl Store {
         {
             let mut stmt = self
                 .conn
-                .prepare("SELECT seq, op, digest, bytes FROM cache_layers WHERE build_id = ?1 ORDER BY seq, op, digest")
+                .prepare_cached("SELECT seq, op, digest, bytes FROM cache_layers WHERE build_id = ?1 ORDER BY seq, op, digest")
                 .map_err(e)?;
             let rows = stmt
                 .query_map([id], |r| {
@@ -221,7 +226,7 @@ impl Store {
         }
         let mut stmt = self
             .conn
-            .prepare(
+            .prepare_cached(
                 "SELECT seq, digest, name, kind, instruction, stage, stage_index, stage_total, platform, outcome, lazy_miss,
                     started_at, finished_at, duration_ns, intervals, pull_ns, pulled_bytes, pulled_layers, log_lines,
                     log_bytes, log_tail, error, layers_written, progress_group, warnings
