@@ -8,9 +8,13 @@
 //! `BUILDPROF_REQUIRE_DOCKER=1` (as `.ci/run` sets), where they fail. They run one at a time:
 //! the experiment prunes the builder cache the others rely on.
 
+mod common;
+
+use common::{bin, run};
+
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
 
 use serde_json::Value;
@@ -63,16 +67,6 @@ fn engine() -> Option<MutexGuard<'static, ()>> {
     }
 }
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_buildprof"));
-    c.env_remove("BUILDPROF_DB");
-    c
-}
-
-fn buildprof(db: &Path, args: &[&str]) -> Output {
-    bin().arg("--db").arg(db).args(args).output().unwrap()
-}
-
 /// A context whose RUN steps are unique to this run, so no other test's cache can satisfy them.
 fn context(dir: &Path, dockerfile: &str, files: &[(&str, &str)]) -> PathBuf {
     let ctx = dir.join("ctx");
@@ -101,7 +95,7 @@ fn build(db: &Path, ctx: &Path, extra: &[&str]) -> (i32, Value, String) {
     args.extend_from_slice(extra);
     let ctx = ctx.display().to_string();
     args.push(&ctx);
-    let out = buildprof(db, &args);
+    let out = run(db, &args);
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     let json: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("no JSON from build ({e}): stderr {stderr}"));
@@ -110,7 +104,7 @@ fn build(db: &Path, ctx: &Path, extra: &[&str]) -> (i32, Value, String) {
 
 /// Steps of a stored build (`show --json`): (name, kind, outcome, stage).
 fn steps(db: &Path, id: &str) -> Vec<(String, String, String, Option<String>)> {
-    let out = buildprof(db, &["show", id, "--json"]);
+    let out = run(db, &["show", id, "--json"]);
     assert!(
         out.status.success(),
         "{}",
@@ -345,7 +339,7 @@ fn record_wraps_the_docker_cli_and_keeps_its_exit_code() {
         "docker build exits 1 on a failed build"
     );
 
-    let list = buildprof(&db, &["builds", "--json"]);
+    let list = run(&db, &["builds", "--json"]);
     let builds: Value = serde_json::from_slice(&list.stdout).unwrap();
     let builds = builds.as_array().unwrap();
     assert_eq!(builds.len(), 2);
@@ -365,14 +359,13 @@ fn record_wraps_the_docker_cli_and_keeps_its_exit_code() {
     let log = dir.path().join("passed-through.log");
     std::fs::write(&log, &out.stderr).unwrap();
     let db2 = dir.path().join("again.db");
-    let ing = buildprof(&db2, &["ingest", "--json", log.to_str().unwrap()]);
+    let ing = run(&db2, &["ingest", "--json", log.to_str().unwrap()]);
     assert!(
         ing.status.success(),
         "{}",
         String::from_utf8_lossy(&ing.stderr)
     );
-    let again: Value =
-        serde_json::from_slice(&buildprof(&db2, &["builds", "--json"]).stdout).unwrap();
+    let again: Value = serde_json::from_slice(&run(&db2, &["builds", "--json"]).stdout).unwrap();
     assert_eq!(again[0]["step_count"], builds[0]["step_count"]);
     assert_eq!(again[0]["executed_count"], builds[0]["executed_count"]);
 }
@@ -423,7 +416,7 @@ fn experiment_two_variants_two_reps_stores_four_labelled_builds() {
         "v1\n"
     );
 
-    let list = buildprof(&db, &["builds", "--label", "experiment=t1", "--json"]);
+    let list = run(&db, &["builds", "--label", "experiment=t1", "--json"]);
     let builds: Value = serde_json::from_slice(&list.stdout).unwrap();
     let builds = builds.as_array().unwrap();
     assert_eq!(builds.len(), 4);
@@ -494,7 +487,7 @@ labels = {{ tool = "docker-20.10" }}
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(marker.exists());
-    let list = buildprof(&db, &["builds", "--label", "experiment=cmd", "--json"]);
+    let list = run(&db, &["builds", "--label", "experiment=cmd", "--json"]);
     let builds: Value = serde_json::from_slice(&list.stdout).unwrap();
     assert_eq!(builds.as_array().unwrap().len(), 1);
     assert_eq!(builds[0]["format"], "plain");
@@ -533,7 +526,7 @@ fn ctrl_c_stops_an_experiment_and_keeps_what_was_recorded() {
         .spawn()
         .unwrap();
     let recorded = || -> usize {
-        let out = buildprof(&db, &["builds", "--json"]);
+        let out = run(&db, &["builds", "--json"]);
         serde_json::from_slice::<Value>(&out.stdout)
             .ok()
             .and_then(|v| v.as_array().map(Vec::len))

@@ -5,24 +5,12 @@
 //! Without Chromium the test is skipped, unless `BUILDPROF_REQUIRE_CHROMIUM=1` (CI) makes that a
 //! failure. `BUILDPROF_SCREENSHOT=PATH` keeps the light screenshot (how `docs/report.png` is made).
 
+mod common;
+
+use common::ok;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_buildprof"));
-    c.env_remove("BUILDPROF_DB");
-    c
-}
-
-fn ok(db: &Path, args: &[&str]) -> String {
-    let out = bin().arg("--db").arg(db).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// `chromium` (Debian) or `chromium-browser`, from `BUILDPROF_CHROMIUM` or the PATH.
 fn find_chromium() -> Option<PathBuf> {

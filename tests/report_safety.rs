@@ -2,8 +2,9 @@
 //! Markdown link and image injection, ANSI escapes, NUL and 100 KB strings. The HTML must have
 //! no active content and the Markdown no injected links, images or HTML.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
+
+use common::ok;
 
 use html5gum::{Token, Tokenizer};
 use pulldown_cmark::{Event, Options, Parser, Tag};
@@ -13,22 +14,6 @@ const IMG: &str = "\"><img src=x onerror=alert(1)>";
 const MD_LINK: &str = "[x](javascript:alert(1))";
 const MD_IMAGE: &str = "![i](http://evil/x.png)";
 const ANSI: &str = "\u{1b}[31mred\u{1b}[0m \u{1b}]8;;http://evil\u{7}osc-link\u{1b}]8;;\u{7}";
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_buildprof"));
-    c.env_remove("BUILDPROF_DB");
-    c
-}
-
-fn ok(db: &Path, args: &[&str]) -> String {
-    let out: Output = bin().arg("--db").arg(db).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// A rawjson trace of one build whose steps have hostile names and logs. `cached` steps are
 /// reported cached (the second build hits the first two steps, then busts at the third).
