@@ -139,27 +139,12 @@ fn ingest_one(
 }
 
 fn describe(b: &Build, inserted: Inserted, name: &str) -> String {
-    let c = b.counts();
-    let verb = match inserted {
-        Inserted::New => "stored",
-        Inserted::Existing => "already stored",
-    };
-    format!(
-        "{verb} {} {} ({}, {} steps: {} cached, {} pulled, {} executed{}) from {}",
-        &b.id[..12.min(b.id.len())],
-        b.status.as_str(),
-        b.format.as_str(),
-        b.steps.len(),
-        c.cached,
-        c.pulled,
-        c.executed,
-        if c.lazy_miss > 0 {
-            format!(", {} lazy", c.lazy_miss)
-        } else {
-            String::new()
-        },
-        reports::fmt::printable(name),
-    )
+    let lazy = b.counts().lazy_miss;
+    let mut text = super::build_line(b, inserted, "stored");
+    if lazy > 0 {
+        text.push_str(&format!(", {lazy} lazy"));
+    }
+    format!("{text}) from {}", reports::fmt::printable(name))
 }
 
 fn short(name: &str) -> String {

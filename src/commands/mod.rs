@@ -21,7 +21,8 @@ mod trends;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use collector::store::Store;
+use collector::store::{Inserted, Store};
+use collector::Build;
 
 use crate::cli::{Cli, Command};
 
@@ -87,4 +88,24 @@ pub fn print(text: &str) -> Result<()> {
     out.write_all(text.as_bytes())?;
     out.flush()?;
     Ok(())
+}
+
+/// `stored 1a2b3c4d5e6f succeeded (rawjson, 20 steps: 5 cached, 1 pulled, 14 executed`: what
+/// ingest and record say of a build, left open for what each adds before the `)`.
+pub(crate) fn build_line(b: &Build, inserted: Inserted, verb: &str) -> String {
+    let c = b.counts();
+    let verb = match inserted {
+        Inserted::New => verb,
+        Inserted::Existing => "already stored",
+    };
+    format!(
+        "{verb} {} {} ({}, {} steps: {} cached, {} pulled, {} executed",
+        &b.id[..12.min(b.id.len())],
+        b.status.as_str(),
+        b.format.as_str(),
+        b.steps.len(),
+        c.cached,
+        c.pulled,
+        c.executed,
+    )
 }

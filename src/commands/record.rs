@@ -130,20 +130,7 @@ pub(crate) fn store_capture(
 /// `recorded 1a2b3c4d5e6f failed (plain, 9 steps: 2 cached, 0 pulled, 6 executed, 1 failed)`.
 pub(crate) fn summary(b: &Build, inserted: Inserted) -> String {
     let c = b.counts();
-    let verb = match inserted {
-        Inserted::New => "recorded",
-        Inserted::Existing => "already stored",
-    };
-    let mut text = format!(
-        "{verb} {} {} ({}, {} steps: {} cached, {} pulled, {} executed",
-        &b.id[..12.min(b.id.len())],
-        b.status.as_str(),
-        b.format.as_str(),
-        b.steps.len(),
-        c.cached,
-        c.pulled,
-        c.executed,
-    );
+    let mut text = super::build_line(b, inserted, "recorded");
     if c.failed > 0 {
         text.push_str(&format!(", {} failed", c.failed));
     }
