@@ -277,12 +277,15 @@ impl<R: Read> RawJsonDecoder<R> {
 
     /// Handles the text line that starts at the first unconsumed byte: buildx's own output.
     fn text_line(&mut self) -> Result<(), DecodeError> {
+        // Bytes already searched for the newline: a long line is searched once, not per read.
+        let mut searched = 0;
         loop {
             let bytes = self.input.bytes();
-            let (line, len) = match memchr::memchr(b'\n', bytes) {
-                Some(i) => (&bytes[..i], i + 1),
+            let (line, len) = match memchr::memchr(b'\n', &bytes[searched..]) {
+                Some(i) => (&bytes[..searched + i], searched + i + 1),
                 None if self.input.at_eof() => (bytes, bytes.len()),
                 None => {
+                    searched = bytes.len();
                     if bytes.len() > MAX_OBJECT_BYTES {
                         return Err(DecodeError::malformed(
                             FORMAT,
@@ -608,6 +611,21 @@ mod tests {
             for chunk in 1..24 {
                 assert_eq!(events(input.as_bytes(), chunk), whole, "chunk {chunk}");
             }
+        }
+    }
+
+    #[test]
+    fn long_text_lines_arriving_in_pieces() {
+        let input = format!(
+            "WARNING: {}\n{{\"vertexes\":[{{\"digest\":\"d\"}}]}}\nERROR: {}\n",
+            "w".repeat(5000),
+            "e".repeat(3000)
+        );
+        let whole = events(input.as_bytes(), usize::MAX);
+        assert_eq!(whole.len(), 2, "{whole:?}");
+        assert!(whole[1].contains("BuildEnd"), "{}", whole[1]);
+        for chunk in [1, 7, 4096] {
+            assert_eq!(events(input.as_bytes(), chunk), whole, "chunk {chunk}");
         }
     }
 }
