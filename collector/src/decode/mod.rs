@@ -11,6 +11,7 @@ pub mod plain;
 pub mod proto;
 pub mod rawjson;
 mod records;
+mod scan;
 mod sniff;
 mod window;
 

@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use super::lines::{preview, trim_ascii};
 use super::records::{no_progress, Queue, Records};
+use super::scan::ObjectEnd;
 use super::window::Window;
 use super::EventResult;
 use crate::error::DecodeError;
@@ -145,8 +146,9 @@ fn texts<'de: 'a, 'a, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Cow<'a, s
 
 /// Streaming decoder for rawjson progress.
 ///
-/// Objects are parsed where they lie in the read buffer (no per-line or per-object copies); an
-/// object the buffer cuts off is parsed again once more input is in.
+/// Objects are parsed where they lie in the read buffer (no per-line or per-object copies); for
+/// an object the buffer cuts off, a bracket scanner finds its end as more input is read, and
+/// it is parsed once more then.
 pub struct RawJsonDecoder<R> {
     input: Window<R>,
     out: Emitter,
@@ -204,18 +206,28 @@ impl<R: Read> RawJsonDecoder<R> {
 
     /// Parses the object that starts at the first unconsumed byte.
     fn object(&mut self) -> Result<(), DecodeError> {
-        // Bytes needed before parsing again after a cut-off attempt: one more for small
-        // objects; twice as many for big ones, so a huge object arriving in small reads is
-        // not re-parsed once per read.
-        let mut need = 0;
+        // Most objects are whole in the window: parse at once. When that fails, the object may
+        // have been cut by a read (even a type error can come from a number cut short), so
+        // find where it ends with `ObjectEnd`, which looks at each byte once however the input
+        // arrives, and parse again only once the end is in the window; an input that ends
+        // first is truncated. Results do not depend on where reads end, and an object is
+        // parsed at most twice.
+        let mut scan = ObjectEnd::default();
+        let mut scanned = 0;
+        let mut end = None;
+        let mut first = true;
         loop {
             let bytes = self.input.bytes();
-            if bytes.len() >= need || self.input.at_eof() {
+            if first || end.is_some() {
+                first = false;
                 let mut stream =
                     serde_json::Deserializer::from_slice(bytes).into_iter::<SolveStatus>();
                 match stream.next() {
                     Some(Ok(ss)) => {
                         let len = stream.byte_offset();
+                        if len > MAX_OBJECT_BYTES {
+                            return Err(self.too_large());
+                        }
                         let emitted = self.out.emit(ss, &bytes[..len]);
                         if let Err(message) = emitted {
                             return Err(DecodeError::malformed(
@@ -228,28 +240,8 @@ impl<R: Read> RawJsonDecoder<R> {
                         self.after_object = true;
                         return Ok(());
                     }
-                    Some(Err(e)) if e.is_eof() && self.input.at_eof() => {
-                        return Err(DecodeError::Truncated {
-                            pos: self.input.position(0),
-                            message: "the last JSON object is cut off".into(),
-                        })
-                    }
-                    Some(Err(e)) if e.is_eof() => {
-                        need = if bytes.len() > 1 << 20 {
-                            bytes.len() * 2
-                        } else {
-                            bytes.len() + 1
-                        };
-                    }
-                    // A window cut inside a number parses as a shorter number, which can be
-                    // the wrong type or out of range: read on before believing such an error.
-                    Some(Err(_))
-                        if !self.input.at_eof()
-                            && bytes.last().is_some_and(|b| b"0123456789.eE+-".contains(b)) =>
-                    {
-                        need = bytes.len() + 1;
-                    }
-                    Some(Err(e)) => {
+                    // The whole object is in the window: the error is the object's.
+                    Some(Err(e)) if end.is_some() => {
                         let what = if e.is_data() {
                             "JSON object is not a BuildKit SolveStatus"
                         } else {
@@ -261,18 +253,34 @@ impl<R: Read> RawJsonDecoder<R> {
                             format!("{what}: {e}"),
                         ));
                     }
+                    Some(Err(_)) => {}
                     None => unreachable!("the window starts with '{{'"),
                 }
             }
-            if self.input.bytes().len() > MAX_OBJECT_BYTES {
-                return Err(DecodeError::malformed(
-                    FORMAT,
-                    self.input.position(0),
-                    format!("JSON object larger than {MAX_OBJECT_BYTES} bytes"),
-                ));
+            let limit = bytes.len().min(MAX_OBJECT_BYTES);
+            if let Some(i) = scan.feed(&bytes[scanned..limit]) {
+                end = Some(scanned + i);
+                continue;
             }
-            self.input.fill().map_err(|e| self.io_error(e))?;
+            scanned = limit;
+            if scanned == MAX_OBJECT_BYTES {
+                return Err(self.too_large());
+            }
+            if !self.input.fill().map_err(|e| self.io_error(e))? {
+                return Err(DecodeError::Truncated {
+                    pos: self.input.position(0),
+                    message: "the last JSON object is cut off".into(),
+                });
+            }
         }
+    }
+
+    fn too_large(&self) -> DecodeError {
+        DecodeError::malformed(
+            FORMAT,
+            self.input.position(0),
+            format!("JSON object larger than {MAX_OBJECT_BYTES} bytes"),
+        )
     }
 
     /// Handles the text line that starts at the first unconsumed byte: buildx's own output.
@@ -626,6 +634,53 @@ mod tests {
         assert!(whole[1].contains("BuildEnd"), "{}", whole[1]);
         for chunk in [1, 7, 4096] {
             assert_eq!(events(input.as_bytes(), chunk), whole, "chunk {chunk}");
+        }
+    }
+
+    /// Hands out `chunk` bytes per read, then fails, as a pipe whose writer died.
+    struct ThenFail<'a>(Trickle<'a>);
+
+    impl Read for ThenFail<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            match self.0.read(out)? {
+                0 => Err(std::io::Error::other("broken pipe")),
+                n => Ok(n),
+            }
+        }
+    }
+
+    #[test]
+    fn a_big_object_is_decoded_as_soon_as_it_is_whole() {
+        let data = base64::engine::general_purpose::STANDARD.encode(vec![b'x'; 1_500_000]);
+        let input = format!(
+            "{{\"vertexes\":[{{\"digest\":\"d\"}}],\"logs\":[{{\"vertex\":\"d\",\"data\":\"{data}\"}}]}}\n"
+        );
+        let items: Vec<String> = RawJsonDecoder::new(ThenFail(Trickle {
+            data: input.as_bytes(),
+            chunk: 65536,
+        }))
+        .map(|r| format!("{r:?}"))
+        .map(|s| s.chars().take(40).collect())
+        .collect();
+        assert_eq!(items.len(), 3, "{items:?}");
+        assert!(items[0].starts_with("Ok(Vertex"), "{items:?}");
+        assert!(items[1].starts_with("Ok(Log"), "{items:?}");
+        assert!(items[2].starts_with("Err(Io"), "{items:?}");
+    }
+
+    #[test]
+    fn an_object_cut_inside_a_number_is_truncated() {
+        for input in [
+            "{\"x\":-",
+            "{\"x\":1.",
+            "{\"x\":1e",
+            "{\"statuses\":[{\"id\":\"s\",\"current\":12",
+        ] {
+            for chunk in [usize::MAX, 1, 3] {
+                let items = events(input.as_bytes(), chunk);
+                assert_eq!(items.len(), 1, "{input} {items:?}");
+                assert!(items[0].starts_with("Err(Truncated"), "{input} {items:?}");
+            }
         }
     }
 }
