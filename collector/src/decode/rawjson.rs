@@ -286,14 +286,18 @@ impl<R: Read> RawJsonDecoder<R> {
     /// Handles the text line that starts at the first unconsumed byte: buildx's own output.
     fn text_line(&mut self) -> Result<(), DecodeError> {
         // Bytes already searched for the newline: a long line is searched once, not per read.
+        // The search stops at the size limit, so where reads end cannot decide the error.
         let mut searched = 0;
         loop {
             let bytes = self.input.bytes();
-            let (line, len) = match memchr::memchr(b'\n', &bytes[searched..]) {
+            let limit = bytes.len().min(MAX_OBJECT_BYTES + 1);
+            let (line, len) = match memchr::memchr(b'\n', &bytes[searched..limit]) {
                 Some(i) => (&bytes[..searched + i], searched + i + 1),
-                None if self.input.at_eof() => (bytes, bytes.len()),
+                None if self.input.at_eof() && bytes.len() <= MAX_OBJECT_BYTES => {
+                    (bytes, bytes.len())
+                }
                 None => {
-                    searched = bytes.len();
+                    searched = limit;
                     if bytes.len() > MAX_OBJECT_BYTES {
                         return Err(DecodeError::malformed(
                             FORMAT,
