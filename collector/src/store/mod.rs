@@ -10,7 +10,7 @@ pub mod schema;
 mod write;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
@@ -51,11 +51,18 @@ pub struct Store {
 
 impl Store {
     /// Opens (creating if missing) the database at `path` and brings its schema up to date.
+    ///
+    /// Processes that open the same new database at once (parallel CI jobs) can meet where
+    /// SQLite answers "database is locked" at once instead of waiting (two connections that
+    /// both read and both need the write lock, to switch the file to WAL or to create the
+    /// schema): the open is then tried again, with backoff, for up to [`OPEN_PATIENCE`].
     pub fn open(path: impl AsRef<Path>) -> Result<Store, StoreError> {
         let p: PathBuf = path.as_ref().to_path_buf();
         let name = p.display().to_string();
-        let conn = Connection::open(&p).map_err(|e| sql(&name, e))?;
-        Store::init(conn, name)
+        retry_while_busy(OPEN_PATIENCE, || {
+            let conn = Connection::open(&p).map_err(|e| sql(&name, e))?;
+            Store::init(conn, name.clone())
+        })
     }
 
     /// A private in-memory database (tests, the demo).
@@ -65,7 +72,7 @@ impl Store {
     }
 
     fn init(conn: Connection, path: String) -> Result<Store, StoreError> {
-        conn.busy_timeout(Duration::from_secs(60))
+        conn.busy_timeout(OPEN_PATIENCE)
             .map_err(|e| sql(&path, e))?;
         // WAL lets readers work while a CI job writes; NORMAL sync is safe with WAL.
         let _mode: String = conn
@@ -131,9 +138,82 @@ impl Store {
     }
 }
 
+/// How long [`Store::open`] keeps trying when the database is locked; the busy timeout of the
+/// connection is the same.
+pub const OPEN_PATIENCE: Duration = Duration::from_secs(60);
+
+/// Runs `attempt` until it does not fail with "database is locked", pausing between tries (5 ms
+/// doubling to 500 ms), for up to `patience`; then returns what the last try gave.
+fn retry_while_busy<T>(
+    patience: Duration,
+    mut attempt: impl FnMut() -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(5);
+    loop {
+        match attempt() {
+            Err(StoreError::Sqlite { source, .. })
+                if is_busy(&source) && started.elapsed() < patience =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(500));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// SQLite's "database is locked" (`SQLITE_BUSY`) or "database table is locked".
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
 pub(crate) fn sql(path: &str, e: rusqlite::Error) -> StoreError {
     StoreError::Sqlite {
         path: path.to_string(),
         source: e,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn busy() -> StoreError {
+        let code = rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY);
+        sql("x.db", rusqlite::Error::SqliteFailure(code, None))
+    }
+
+    #[test]
+    fn a_locked_open_is_tried_again() {
+        let mut tries = 0;
+        let got = retry_while_busy(Duration::from_secs(5), || {
+            tries += 1;
+            if tries < 3 {
+                Err(busy())
+            } else {
+                Ok(tries)
+            }
+        });
+        assert_eq!(got.unwrap(), 3);
+    }
+
+    #[test]
+    fn other_errors_and_endless_locks_are_returned() {
+        let mut tries = 0;
+        let got: Result<(), _> = retry_while_busy(Duration::from_secs(5), || {
+            tries += 1;
+            Err(StoreError::Refused {
+                path: "x.db".into(),
+                message: "is not a buildprof database".into(),
+            })
+        });
+        assert!(matches!(got, Err(StoreError::Refused { .. })));
+        assert_eq!(tries, 1);
+        let got: Result<(), _> = retry_while_busy(Duration::from_millis(50), || Err(busy()));
+        assert!(got.unwrap_err().to_string().contains("locked"));
     }
 }
