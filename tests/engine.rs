@@ -34,22 +34,43 @@ fn socket() -> PathBuf {
     })
 }
 
-/// `GET /_ping` over the socket: true when an engine answers.
-fn engine_answers() -> Result<(), String> {
-    let path = socket();
-    let mut s = std::os::unix::net::UnixStream::connect(&path)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+/// One bodiless HTTP/1.0 request to the engine over its socket; the whole answer.
+fn engine_request(method: &str, path: &str) -> Result<String, String> {
+    let socket = socket();
+    let mut s = std::os::unix::net::UnixStream::connect(&socket)
+        .map_err(|e| format!("{}: {e}", socket.display()))?;
     s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
         .ok();
-    s.write_all(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
-        .map_err(|e| e.to_string())?;
+    let request = format!("{method} {path} HTTP/1.0\r\nHost: docker\r\nContent-Length: 0\r\n\r\n");
+    s.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
     let mut answer = String::new();
     s.read_to_string(&mut answer).map_err(|e| e.to_string())?;
+    Ok(answer)
+}
+
+/// `GET /_ping` over the socket: true when an engine answers.
+fn engine_answers() -> Result<(), String> {
+    let answer = engine_request("GET", "/_ping")?;
     if answer.ends_with("OK") {
         Ok(())
     } else {
         Err(format!("unexpected answer to /_ping: {answer:?}"))
     }
+}
+
+/// The base image under a name of its own, for a test that cancels builds. BuildKit 0.8 (in
+/// Docker 20.10) can spin forever in its scheduler when a vertex that a cancelled build had
+/// started is built again (moby/buildkit#3628); with its own base image (and `NONCE` steps) a
+/// cancelled build shares no vertex with any other test's build.
+fn private_base_image(name: &str) -> String {
+    let base = base_image();
+    let answer = engine_request("POST", &format!("/images/{base}/tag?repo={name}&tag=1"))
+        .unwrap_or_else(|e| panic!("tagging {base} as {name}:1: {e}"));
+    assert!(
+        answer.starts_with("HTTP/1.0 201") || answer.starts_with("HTTP/1.1 201"),
+        "tagging {base} as {name}:1: {answer}"
+    );
+    format!("{name}:1")
 }
 
 /// The engine lock, or `None` (test skipped) when no engine is reachable and none is required.
@@ -501,9 +522,10 @@ fn ctrl_c_stops_an_experiment_and_keeps_what_was_recorded() {
     let Some(_engine) = engine() else { return };
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("b.db");
+    let base = private_base_image("local/buildprof-cancel-test");
     let ctx = context(
         dir.path(),
-        "FROM BASE\nCOPY src.txt /src.txt\nRUN echo NONCE && sleep 1\n",
+        &format!("FROM {base}\nCOPY src.txt /src.txt\nRUN echo NONCE && sleep 1\n"),
         &[("src.txt", "v1\n")],
     );
     let child = bin()
@@ -532,8 +554,18 @@ fn ctrl_c_stops_an_experiment_and_keeps_what_was_recorded() {
             .and_then(|v| v.as_array().map(Vec::len))
             .unwrap_or(0)
     };
+    let mut child = child;
     let start = std::time::Instant::now();
     while recorded() < 1 {
+        if child.try_wait().unwrap().is_some() {
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "the experiment ended before recording a build ({}): {}{}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
         assert!(start.elapsed().as_secs() < 120, "no build recorded in time");
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
