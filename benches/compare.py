@@ -50,6 +50,16 @@ def make_plain(path, mb):
         f.write("".join(lines[logs[-1] + 1 :]).encode())
 
 
+def parse_memory_run(out):
+    """The figures of the ingest bench's --memory mode: the total time in seconds, and the
+    matches of its read line (wall, cpu) and store line (wall, cpu, steps, rows, steps/s,
+    rows/s)."""
+    total = float(re.search(r"ingest into SQLite: ([0-9.]+) s", out).group(1))
+    read = re.search(r"read \(decode, assemble\): ([0-9.]+) s wall, ([0-9.]+) s cpu", out)
+    store = re.search(r"store: ([0-9.]+) s wall, ([0-9.]+) s cpu, (\d+) steps, (\d+) rows: (\d+) steps/s, (\d+) rows/s", out)
+    return total, read, store
+
+
 def timed(cmd, check=True, **kw):
     t = time.time()
     out = subprocess.run(cmd, check=check, capture_output=True, text=True, **kw)
@@ -82,9 +92,7 @@ def main():
             maker(path, args.mb)
         size = os.path.getsize(path) / 2**20
         _, out = timed(["cargo", "bench", "-q", "-p", "buildprof-collector", "--bench", "ingest", "--", "--memory", path], cwd=ROOT)
-        ours = float(re.search(r"ingest into SQLite: ([0-9.]+) s", out).group(1))
-        read = re.search(r"read \(decode, assemble\): ([0-9.]+) s wall, ([0-9.]+) s cpu", out)
-        store = re.search(r"store: ([0-9.]+) s wall, ([0-9.]+) s cpu, (\d+) steps, (\d+) rows: (\d+) steps/s, (\d+) rows/s", out)
+        ours, read, store = parse_memory_run(out)
         print(f"{kind}: {size:.0f} MiB")
         print(f"  buildprof ingest        {ours:7.2f} s  {size / ours:7.0f} MiB/s")
         print(f"    read (decode, assemble)  {float(read.group(1)):6.2f} s wall  {float(read.group(2)):6.2f} s cpu")

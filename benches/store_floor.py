@@ -11,7 +11,7 @@ import argparse, json, os, re, shutil, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "benches"))
-from compare import make_log_light  # noqa: E402
+from compare import make_log_light, parse_memory_run  # noqa: E402
 
 
 def strip_schema(path):
@@ -38,9 +38,7 @@ def build(tree, target, dest):
 
 def ingest(exe, trace):
     out = subprocess.run([exe, "--memory", trace], check=True, capture_output=True, text=True).stdout
-    total = float(re.search(r"ingest into SQLite: ([0-9.]+) s", out).group(1))
-    read = re.search(r"read \(decode, assemble\): ([0-9.]+) s wall, ([0-9.]+) s cpu", out)
-    store = re.search(r"store: ([0-9.]+) s wall, ([0-9.]+) s cpu", out)
+    total, read, store = parse_memory_run(out)
     return total, float(read.group(1)), float(store.group(1)), float(store.group(2))
 
 
