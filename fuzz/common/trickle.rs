@@ -1,7 +1,10 @@
 //! A reader that hands out its bytes a few at a time, as a pipe does, so decoders can be checked
 //! to give the same events whatever the read boundaries.
 //!
-//! Shared by the fuzz targets and `collector/tests/fuzz_regressions.rs` (included with `#[path]`).
+//! Shared by the fuzz targets and `collector/tests/fuzz_regressions.rs` (included with `#[path]`);
+//! each uses a part of it.
+
+#![allow(dead_code)]
 
 use std::io::{BufReader, Read};
 
@@ -29,11 +32,16 @@ pub fn decoded(format: Format, data: &[u8], chunk: Option<usize>) -> Vec<String>
     let items = |d: collector::decode::Decoder<'_>| d.map(|r| format!("{r:?}")).collect();
     match chunk {
         None => items(decoder(format, data)),
-        Some(chunk) => items(decoder(
-            format,
-            BufReader::with_capacity(chunk, Trickle { data, chunk }),
-        )),
+        Some(chunk) => items(trickled(format, data, chunk)),
     }
+}
+
+/// `format`'s decoder over `data` handed out `chunk` bytes per read.
+pub fn trickled(format: Format, data: &[u8], chunk: usize) -> collector::decode::Decoder<'_> {
+    decoder(
+        format,
+        BufReader::with_capacity(chunk, Trickle { data, chunk }),
+    )
 }
 
 /// The read size a fuzz input is trickled with: small, and varying with the input.

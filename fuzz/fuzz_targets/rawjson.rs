@@ -11,19 +11,21 @@ use libfuzzer_sys::fuzz_target;
 mod trickle;
 
 fuzz_target!(|data: &[u8]| {
+    // One pass over the whole input feeds the assembler and is compared with a trickled one.
+    let whole: Vec<_> = decoder(Format::Rawjson, data).collect();
     let mut asm = Assembler::new("fuzz", Format::Rawjson);
-    for item in decoder(Format::Rawjson, data) {
+    for item in &whole {
         match item {
             Ok(ev) => {
-                let _ = asm.push(ev);
+                let _ = asm.push(ev.clone());
             }
             Err(_) => break,
         }
     }
     let _ = asm.finish(false);
-    assert_eq!(
-        trickle::decoded(Format::Rawjson, data, None),
-        trickle::decoded(Format::Rawjson, data, Some(trickle::chunk_for(data))),
-        "read boundaries changed what was decoded"
-    );
+    let whole: Vec<String> = whole.iter().map(|r| format!("{r:?}")).collect();
+    let trickled: Vec<String> = trickle::trickled(Format::Rawjson, data, trickle::chunk_for(data))
+        .map(|r| format!("{r:?}"))
+        .collect();
+    assert_eq!(whole, trickled, "read boundaries changed what was decoded");
 });
