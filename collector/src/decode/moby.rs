@@ -77,27 +77,6 @@ impl<R: BufRead> MobyDecoder<R> {
         }
     }
 
-    fn next_record(&mut self) -> Result<bool, DecodeError> {
-        self.line.clear();
-        let start = self.offset;
-        let n =
-            read_line_capped(&mut self.reader, &mut self.line, MAX_LINE_BYTES).map_err(|e| {
-                DecodeError::Io {
-                    pos: self.pos(start),
-                    source: e,
-                }
-            })?;
-        if n == 0 {
-            return Ok(false);
-        }
-        self.line_no += 1;
-        self.offset += n as u64;
-        let line = std::mem::take(&mut self.line);
-        let r = self.handle(&line, start, n);
-        self.line = line;
-        r.map(|_| true)
-    }
-
     fn handle(&mut self, line: &[u8], start: u64, n: usize) -> Result<(), DecodeError> {
         let t = trim_ascii_start(line);
         if t.is_empty() {
@@ -186,8 +165,25 @@ impl<R: BufRead> Records for MobyDecoder<R> {
         &mut self.pending
     }
 
-    fn step(&mut self) -> Result<bool, DecodeError> {
-        self.next_record()
+    fn next_record(&mut self) -> Result<bool, DecodeError> {
+        self.line.clear();
+        let start = self.offset;
+        let n =
+            read_line_capped(&mut self.reader, &mut self.line, MAX_LINE_BYTES).map_err(|e| {
+                DecodeError::Io {
+                    pos: self.pos(start),
+                    source: e,
+                }
+            })?;
+        if n == 0 {
+            return Ok(false);
+        }
+        self.line_no += 1;
+        self.offset += n as u64;
+        let line = std::mem::take(&mut self.line);
+        let r = self.handle(&line, start, n);
+        self.line = line;
+        r.map(|_| true)
     }
 
     fn end(&mut self) -> Result<(), DecodeError> {

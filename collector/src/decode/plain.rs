@@ -87,37 +87,6 @@ impl<R: BufRead> PlainDecoder<R> {
         }
     }
 
-    fn next_record(&mut self) -> Result<bool, DecodeError> {
-        self.raw.clear();
-        let pos = Position {
-            line: Some(self.line_no + 1),
-            offset: self.offset,
-        };
-        let n = read_line_capped(&mut self.reader, &mut self.raw, MAX_LINE_BYTES)
-            .map_err(|e| DecodeError::Io { pos, source: e })?;
-        if n == 0 {
-            return Ok(false);
-        }
-        self.line_no += 1;
-        self.offset += n as u64;
-        if self.raw.contains(&0) {
-            return Err(DecodeError::malformed(
-                FORMAT,
-                pos,
-                "binary data (NUL byte) in a text log",
-            ));
-        }
-        let raw = std::mem::take(&mut self.raw);
-        let text = String::from_utf8_lossy(&raw);
-        let text = text.trim_end_matches(['\n', '\r']);
-        let clean = clean_line(text);
-        if !clean.decoration {
-            self.line(&clean.text, clean.timestamp);
-        }
-        self.raw = raw;
-        Ok(true)
-    }
-
     fn key(&self, n: u32) -> String {
         self.vertices
             .get(&n)
@@ -395,8 +364,35 @@ impl<R: BufRead> Records for PlainDecoder<R> {
         &mut self.pending
     }
 
-    fn step(&mut self) -> Result<bool, DecodeError> {
-        self.next_record()
+    fn next_record(&mut self) -> Result<bool, DecodeError> {
+        self.raw.clear();
+        let pos = Position {
+            line: Some(self.line_no + 1),
+            offset: self.offset,
+        };
+        let n = read_line_capped(&mut self.reader, &mut self.raw, MAX_LINE_BYTES)
+            .map_err(|e| DecodeError::Io { pos, source: e })?;
+        if n == 0 {
+            return Ok(false);
+        }
+        self.line_no += 1;
+        self.offset += n as u64;
+        if self.raw.contains(&0) {
+            return Err(DecodeError::malformed(
+                FORMAT,
+                pos,
+                "binary data (NUL byte) in a text log",
+            ));
+        }
+        let raw = std::mem::take(&mut self.raw);
+        let text = String::from_utf8_lossy(&raw);
+        let text = text.trim_end_matches(['\n', '\r']);
+        let clean = clean_line(text);
+        if !clean.decoration {
+            self.line(&clean.text, clean.timestamp);
+        }
+        self.raw = raw;
+        Ok(true)
     }
 
     fn end(&mut self) -> Result<(), DecodeError> {

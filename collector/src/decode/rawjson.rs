@@ -179,31 +179,6 @@ impl<R: Read> RawJsonDecoder<R> {
         }
     }
 
-    /// Decodes the next object or text line into pending events. `Ok(false)` at end of input.
-    fn next_record(&mut self) -> Result<bool, DecodeError> {
-        loop {
-            let bytes = self.input.bytes();
-            let mut skip = 0;
-            while skip < bytes.len() && bytes[skip].is_ascii_whitespace() {
-                if bytes[skip] == b'\n' {
-                    self.after_object = false;
-                }
-                skip += 1;
-            }
-            let next = bytes.get(skip).copied();
-            self.input.consume(skip);
-            match next {
-                Some(b'{') => return self.object().map(|()| true),
-                Some(_) => return self.text_line().map(|()| true),
-                None => {
-                    if !self.input.fill().map_err(|e| self.io_error(e))? {
-                        return Ok(false);
-                    }
-                }
-            }
-        }
-    }
-
     /// Parses the object that starts at the first unconsumed byte.
     fn object(&mut self) -> Result<(), DecodeError> {
         // Most objects are whole in the window: parse at once. When that fails, the object may
@@ -417,8 +392,29 @@ impl<R: Read> Records for RawJsonDecoder<R> {
         &mut self.out.pending
     }
 
-    fn step(&mut self) -> Result<bool, DecodeError> {
-        self.next_record()
+    /// Decodes the next object or text line into pending events. `Ok(false)` at end of input.
+    fn next_record(&mut self) -> Result<bool, DecodeError> {
+        loop {
+            let bytes = self.input.bytes();
+            let mut skip = 0;
+            while skip < bytes.len() && bytes[skip].is_ascii_whitespace() {
+                if bytes[skip] == b'\n' {
+                    self.after_object = false;
+                }
+                skip += 1;
+            }
+            let next = bytes.get(skip).copied();
+            self.input.consume(skip);
+            match next {
+                Some(b'{') => return self.object().map(|()| true),
+                Some(_) => return self.text_line().map(|()| true),
+                None => {
+                    if !self.input.fill().map_err(|e| self.io_error(e))? {
+                        return Ok(false);
+                    }
+                }
+            }
+        }
     }
 
     fn end(&mut self) -> Result<(), DecodeError> {

@@ -30,8 +30,8 @@ impl Extend<Event> for Queue {
 pub(crate) trait Records {
     /// The decoder's queue of events.
     fn queue(&mut self) -> &mut Queue;
-    /// Decodes the next record into `pending`. `Ok(false)` at the end of the input.
-    fn step(&mut self) -> Result<bool, DecodeError>;
+    /// Decodes the next record into the queue. `Ok(false)` at the end of the input.
+    fn next_record(&mut self) -> Result<bool, DecodeError>;
     /// At the end of the input: the last events, or the error for an input without progress.
     fn end(&mut self) -> Result<(), DecodeError>;
 
@@ -45,7 +45,7 @@ pub(crate) trait Records {
             if queue.finished {
                 return None;
             }
-            let result = match self.step() {
+            let result = match self.next_record() {
                 Ok(true) => continue,
                 Ok(false) => {
                     self.queue().finished = true;
