@@ -20,16 +20,13 @@ use std::rc::Rc;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use bollard_buildkit_proto::google::protobuf::Timestamp;
-use bollard_buildkit_proto::moby::buildkit::v1::{
-    StatusResponse, Vertex, VertexLog, VertexStatus, VertexWarning,
-};
-use bollard_buildkit_proto::pb::ProgressGroup;
 use chrono::DateTime;
 use flate2::bufread::GzDecoder;
+use prost_types::Timestamp;
 use serde::Deserialize;
 
 use super::proto::{decode_status_response, push_events};
+use super::wire::{ProgressGroup, StatusResponse, Vertex, VertexLog, VertexStatus, VertexWarning};
 use super::EventResult;
 use crate::error::{DecodeError, Position};
 use crate::event::{BuildMeta, Event, Nanos, Verdict, VerdictStatus};

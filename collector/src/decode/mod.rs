@@ -14,6 +14,7 @@ mod records;
 mod scan;
 mod sniff;
 mod window;
+pub mod wire;
 
 use std::io::BufRead;
 

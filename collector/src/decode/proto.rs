@@ -3,9 +3,9 @@
 //! Used by the Engine API stream (`moby.buildkit.trace` aux messages) and by `.dockerbuild`
 //! status layers; both carry the same message.
 
-use bollard_buildkit_proto::google::protobuf::Timestamp;
-use bollard_buildkit_proto::moby::buildkit::v1::StatusResponse;
+use super::wire::StatusResponse;
 use prost::Message;
+use prost_types::Timestamp;
 
 use crate::event::{Event, LogEvent, Nanos, StatusEvent, VertexEvent, WarningEvent};
 
