@@ -221,7 +221,7 @@ fn break_even_sentences(
     let Some(base) = groups.iter().find(|g| g.value == baseline) else {
         return Vec::new();
     };
-    let within = if scope.labels.is_empty() {
+    let within = if scope.builds.labels.is_empty() {
         String::new()
     } else {
         format!(" (builds with {})", scope.describe())

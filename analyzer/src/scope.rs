@@ -1,42 +1,33 @@
-//! `Scope`: which stored builds an analysis looks at (labels, time window, one build).
+//! `Scope`: which stored builds an analysis looks at: the store's [`BuildFilter`] (labels, time
+//! window), optionally narrowed to some builds by id.
 //!
 //! The scope is applied in SQL before anything is loaded, with every value bound as a parameter.
 
+use collector::store::BuildFilter;
 use rusqlite::types::Value;
 
-/// The builds an analysis covers. Empty means every stored build.
+/// The builds an analysis covers. The default is every stored build.
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
-    /// Every `key=value` pair must match.
-    pub labels: Vec<(String, String)>,
-    /// Builds started at or after this time (Unix nanoseconds).
-    pub since: Option<i64>,
-    /// Builds started before this time (Unix nanoseconds).
-    pub until: Option<i64>,
+    /// Labels and time window. Its `limit` is not applied: an analysis covers every build the
+    /// rest of the filter selects.
+    pub builds: BuildFilter,
     /// Only these builds (full ids), when not empty.
     pub ids: Vec<String>,
 }
 
 impl Scope {
+    /// Every build `filter` selects.
+    pub fn of(builds: BuildFilter) -> Scope {
+        Scope {
+            builds,
+            ids: Vec::new(),
+        }
+    }
+
     /// A `WHERE` clause over `builds` aliased `b` (starting with `1 = 1`) and its parameters.
     pub(crate) fn where_clause(&self) -> (String, Vec<Value>) {
-        let mut sql = String::from("1 = 1");
-        let mut args = Vec::new();
-        for (k, v) in &self.labels {
-            sql.push_str(
-                " AND EXISTS (SELECT 1 FROM labels l WHERE l.build_id = b.id AND l.key = ? AND l.value = ?)",
-            );
-            args.push(Value::Text(k.clone()));
-            args.push(Value::Text(v.clone()));
-        }
-        if let Some(s) = self.since {
-            sql.push_str(" AND b.started_at >= ?");
-            args.push(Value::Integer(s));
-        }
-        if let Some(u) = self.until {
-            sql.push_str(" AND b.started_at < ?");
-            args.push(Value::Integer(u));
-        }
+        let (mut sql, mut args) = self.builds.sql_condition("b");
         if !self.ids.is_empty() {
             let marks = vec!["?"; self.ids.len()].join(", ");
             sql.push_str(&format!(" AND b.id IN ({marks})"));
@@ -47,16 +38,12 @@ impl Scope {
 
     /// Adds a `key=value` requirement.
     pub fn with_label(mut self, key: &str, value: &str) -> Scope {
-        self.labels.push((key.to_string(), value.to_string()));
+        self.builds = self.builds.with_label(key, value);
         self
     }
 
-    /// `key=value, ...` for messages; empty when the scope is everything.
+    /// `key=value, ...` for messages; empty when the scope has no labels.
     pub fn describe(&self) -> String {
-        self.labels
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        self.builds.describe_labels()
     }
 }

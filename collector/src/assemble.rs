@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::classify::{kind_of, parse_name};
 use crate::event::{
-    is_cancellation, BuildMeta, Event, LogEvent, Nanos, StatusEvent, Verdict, VerdictStatus,
+    is_cancellation, BuildMeta, BuildVerdict, Event, LogEvent, Nanos, StatusEvent, VerdictStatus,
     VertexEvent,
 };
 use crate::model::{Build, BuildStatus, Format, LayerOp, LayerRef, Outcome, Step, StepKind};
@@ -54,7 +54,7 @@ pub struct Assembler {
 #[derive(Default)]
 struct Pending {
     meta: BuildMeta,
-    verdict: Option<Verdict>,
+    verdict: Option<BuildVerdict>,
     vertices: Vec<VertexState>,
     by_digest: HashMap<String, usize>,
     first_ts: Option<Nanos>,

@@ -24,7 +24,7 @@ pub enum Event {
     /// A warning attached to a vertex (or to the build).
     Warning(WarningEvent),
     /// The stream's own verdict on the build: it ended with this status.
-    BuildEnd(Verdict),
+    BuildEnd(BuildVerdict),
 }
 
 /// What a stream says about the build before or around its steps.
@@ -101,7 +101,7 @@ pub struct WarningEvent {
 
 /// How the stream itself says the build ended.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Verdict {
+pub struct BuildVerdict {
     pub status: VerdictStatus,
     pub error: Option<String>,
     pub at: Option<Nanos>,
@@ -115,7 +115,7 @@ pub enum VerdictStatus {
     Canceled,
 }
 
-impl Verdict {
+impl BuildVerdict {
     /// A failure verdict; `context canceled` errors become `Canceled`.
     pub fn failure(error: impl Into<String>, at: Option<Nanos>) -> Self {
         let error = error.into();
@@ -124,7 +124,7 @@ impl Verdict {
         } else {
             VerdictStatus::Failed
         };
-        Verdict {
+        BuildVerdict {
             status,
             error: Some(error),
             at,
@@ -132,7 +132,7 @@ impl Verdict {
     }
 
     pub fn success(at: Option<Nanos>) -> Self {
-        Verdict {
+        BuildVerdict {
             status: VerdictStatus::Succeeded,
             error: None,
             at,

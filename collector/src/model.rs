@@ -365,3 +365,21 @@ impl Build {
             .or_else(|| failed().next())
     }
 }
+
+/// A label argument that is not `KEY=VALUE`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("label {0:?} is not KEY=VALUE")]
+pub struct LabelError(pub String);
+
+/// Parses one `KEY=VALUE` label; the key is trimmed and must not be empty.
+pub fn parse_label(arg: &str) -> Result<(String, String), LabelError> {
+    match arg.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(LabelError(arg.to_string())),
+    }
+}
+
+/// Parses `KEY=VALUE` labels, in order.
+pub fn parse_labels<S: AsRef<str>>(args: &[S]) -> Result<Vec<(String, String)>, LabelError> {
+    args.iter().map(|a| parse_label(a.as_ref())).collect()
+}

@@ -1,6 +1,7 @@
-//! Timestamp parsing and formatting: RFC 3339 text to and from Unix nanoseconds.
+//! Timestamp parsing and formatting: RFC 3339 text to and from Unix nanoseconds, and the time
+//! arguments people give (`7d`, `24h`, `2024-05-01`).
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 
 use crate::event::Nanos;
 
@@ -89,6 +90,58 @@ pub fn format_rfc3339_nanos(ns: Nanos) -> String {
     DateTime::<Utc>::from_timestamp_nanos(ns).to_rfc3339_opts(SecondsFormat::Nanos, true)
 }
 
+/// Nanoseconds to whole milliseconds, rounded half up (how every `*_ms` integer of buildprof's
+/// JSON is made from a stored duration).
+pub fn ns_to_ms(ns: i64) -> i64 {
+    (ns + 500_000) / 1_000_000
+}
+
+/// Now, in Unix nanoseconds.
+pub fn now_ns() -> Nanos {
+    Utc::now().timestamp_nanos_opt().unwrap_or(0)
+}
+
+/// A time argument that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WhenError {
+    #[error("cannot read time {0:?}: use 7d, 24h, 30m, 2024-05-01 or an RFC 3339 time")]
+    Unreadable(String),
+    #[error("time {0:?} is out of range (1677-09-21 to 2262-04-11)")]
+    OutOfRange(String),
+}
+
+/// Resolves a `--since`/`--until` argument to Unix nanoseconds: an RFC 3339 time, a date
+/// (midnight UTC), or a span back from `now_ns` (`2w`, `7d`, `24h`, `30m`, `10s`).
+pub fn parse_when(s: &str, now_ns: Nanos) -> Result<Nanos, WhenError> {
+    let s = s.trim();
+    if let Some(ns) = parse_rfc3339(s) {
+        return Ok(ns);
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        let dt = d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
+        return dt
+            .timestamp_nanos_opt()
+            .ok_or_else(|| WhenError::OutOfRange(s.to_string()));
+    }
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let unreadable = || WhenError::Unreadable(s.to_string());
+    let n: i64 = num.parse().map_err(|_| unreadable())?;
+    let secs = match unit {
+        "w" => n * 7 * 86_400,
+        "d" => n * 86_400,
+        "h" => n * 3_600,
+        "m" => n * 60,
+        "s" => n,
+        _ => return Err(unreadable()),
+    };
+    Ok(now_ns - secs * 1_000_000_000)
+}
+
+/// [`parse_when`] of an optional argument.
+pub fn parse_when_opt(s: Option<&str>, now_ns: Nanos) -> Result<Option<Nanos>, WhenError> {
+    s.map(|s| parse_when(s, now_ns)).transpose()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,5 +212,17 @@ mod tests {
             s.push('Z');
             proptest::prop_assert_eq!(parse_utc(s.as_bytes()), by_chrono(&s), "{}", s);
         }
+    }
+
+    #[test]
+    fn relative_and_absolute_times() {
+        let now = 10 * 86_400 * 1_000_000_000;
+        assert_eq!(parse_when("7d", now).unwrap(), 3 * 86_400 * 1_000_000_000);
+        assert_eq!(
+            parse_when("1970-01-02", now).unwrap(),
+            86_400 * 1_000_000_000
+        );
+        assert!(parse_when("soon", now).is_err());
+        assert!(parse_when("2999-01-01", now).is_err());
     }
 }

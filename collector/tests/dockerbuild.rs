@@ -9,7 +9,7 @@ use bollard_buildkit_proto::google::protobuf::Timestamp;
 use bollard_buildkit_proto::moby::buildkit::v1::StatusResponse;
 use chrono::{DateTime, SecondsFormat};
 use collector::decode::dockerbuild::DockerbuildDecoder;
-use collector::event::{BuildMeta, Event, Nanos, Verdict, VerdictStatus};
+use collector::event::{BuildMeta, BuildVerdict, Event, Nanos, VerdictStatus};
 use collector::DecodeError;
 use export::{engine_error, engine_trace_messages, frame, Record, SOLVE_STATUS, STATUS};
 use proptest::prelude::*;
@@ -186,7 +186,7 @@ fn engine_record(
 struct Decoded {
     meta: BuildMeta,
     truth: Truth,
-    end: Option<Verdict>,
+    end: Option<BuildVerdict>,
 }
 
 /// Decodes `bytes`, checking that every record is `BuildStart`, progress, then at most one
@@ -309,12 +309,18 @@ fn multi_record_export_yields_each_build_with_its_verdict() {
             ]
         );
     }
-    let ends: Vec<&Verdict> = decoded
+    let ends: Vec<&BuildVerdict> = decoded
         .iter()
         .map(|d| d.end.as_ref().expect("a BuildEnd"))
         .collect();
-    assert_eq!(ends[0], &Verdict::success(decoded[0].meta.completed_at));
-    assert_eq!(ends[1], &Verdict::success(decoded[1].meta.completed_at));
+    assert_eq!(
+        ends[0],
+        &BuildVerdict::success(decoded[0].meta.completed_at)
+    );
+    assert_eq!(
+        ends[1],
+        &BuildVerdict::success(decoded[1].meta.completed_at)
+    );
     assert_eq!(ends[2].status, VerdictStatus::Failed);
     assert_eq!(ends[2].error.as_deref(), Some(failure.as_str()));
     assert_eq!(ends[2].at, decoded[2].meta.completed_at);

@@ -1,19 +1,10 @@
-//! buildprof reports: what people and programs read (terminal tables, the JSON contract,
-//! Markdown, HTML, charts). Renderers never see a DataFrame, only plain result structs.
+//! buildprof reports: what people read. Two documents are put together here from the
+//! analyzer's results, the weekly report ([`weekly`]) and a build's CI job summary
+//! ([`job_summary`]), plus the [`demo`]; everything is drawn by [`render`] (terminal tables,
+//! Markdown, HTML, JSON, charts). Renderers never see a DataFrame, only plain result structs.
 
-pub mod analysis;
-pub mod chart;
-pub mod columnar;
-pub mod compose;
-pub mod contract;
-pub mod doc;
-pub mod escape;
-pub mod export;
-pub mod fmt;
-pub mod otlp;
-pub mod report;
-pub mod sections;
-pub mod summary;
-pub mod table;
-pub mod terminal;
+pub mod demo;
+pub mod job_summary;
+pub mod render;
 pub mod timeline;
+pub mod weekly;

@@ -1,108 +1,91 @@
-//! `buildprof build`: build through the Docker Engine API with a live progress line, store
-//! the build with its labels, and say clearly why it could not run or failed.
+//! `buildprof build`: build through the Docker Engine API with a live progress line, store the
+//! build with its labels, and say clearly why it could not run or failed.
 
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use collector::live::engine::explain_failure;
-use collector::live::{interrupt, BuildRequest, Engine};
-use collector::model::{Build, BuildStatus};
-use reports::contract::BuildJson;
+use collector::model::{parse_labels, BuildStatus};
+use export::contract::BuildJson;
+use live::build::{build_and_store, failure_reason, request_for, BuildOutcome};
+use reports::render::terminal::stored::recorded_line;
 
-use super::record::store_capture;
-use super::{capture_options, open_store, print};
-use crate::capture_view::CaptureView;
-use crate::cli_live::{BuildArgs, BuildOptions};
-use crate::engine_build::{build_once, runtime, source_of};
-use crate::labels::parse_labels;
+use super::{open_store, print, print_json};
+use crate::args::{BuildOptions, CaptureArgs};
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Talks to the engine at DOCKER_HOST (default unix:///var/run/docker.sock) with \
+                  BuildKit (`POST /build?version=2`). Exit code: 0 when the build succeeded, 1 \
+                  when it failed (it is still stored) or the engine could not be used, 130 on Ctrl-C."
+)]
+pub struct BuildArgs {
+    /// A label for the stored build (repeatable).
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+    #[command(flatten)]
+    pub options: BuildOptions,
+    /// Do not use the build cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// An image to use as a cache source (repeatable).
+    #[arg(long = "cache-from", value_name = "IMAGE")]
+    pub cache_from: Vec<String>,
+    /// Name and tag the image (repeatable).
+    #[arg(short = 't', long = "tag", value_name = "NAME:TAG")]
+    pub tags: Vec<String>,
+    /// No progress display; only the summary line.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Print the stored build as JSON (the `buildprof builds --json` object) instead of a line.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub capture: CaptureArgs,
+    /// The build context directory.
+    #[arg(default_value = ".", value_name = "CONTEXT")]
+    pub context: PathBuf,
+}
 
 pub fn run(db: &Path, args: BuildArgs) -> Result<ExitCode> {
     let labels = parse_labels(&args.labels)?;
-    let options = capture_options(&args.capture)?;
-    let mut request = request_of(&args.options, &args.context)?;
+    let options = args.capture.options()?;
+    let o = &args.options;
+    let mut request = request_for(
+        &args.context,
+        o.file.as_deref(),
+        o.target.as_deref(),
+        &o.build_args,
+        o.network.as_deref(),
+    )?;
     request.no_cache = args.no_cache;
     request.cache_from = args.cache_from.clone();
     request.tags = args.tags.clone();
-    interrupt::install()?;
-    let rt = runtime()?;
-    let engine = rt.block_on(Engine::connect())?;
     let mut store = open_store(db)?;
-    let view = CaptureView::new(!args.quiet && std::io::stderr().is_terminal(), "building");
-    let built = rt.block_on(build_once(
-        &engine,
-        &request,
-        &options,
-        Some(view.observer()),
-    ));
-    view.finish();
-    let built = built?;
-    if built.interrupted {
-        eprintln!("interrupted: the build was canceled and not stored");
-        return Ok(ExitCode::from(130));
-    }
-    let source = source_of(&engine, &request);
-    let lines = store_capture(&mut store, &built.capture, &labels, &source)?;
-    let Some(build) = built.build() else {
-        anyhow::bail!(
-            "the engine sent no build progress ({} bytes)",
-            built.capture.bytes
-        );
+    let visible = !args.quiet && std::io::stderr().is_terminal();
+    let stored = match build_and_store(&mut store, &request, &labels, &options, visible)? {
+        BuildOutcome::Interrupted => {
+            eprintln!("interrupted: the build was canceled and not stored");
+            return Ok(ExitCode::from(130));
+        }
+        BuildOutcome::Stored(stored) => stored,
+    };
+    let Some((build, _)) = stored.builds.last() else {
+        anyhow::bail!("the engine sent no build progress");
     };
     if args.json {
-        let id = build.id.clone();
-        let row = store.build_row(&id)?;
-        print(&(serde_json::to_string_pretty(&BuildJson::from(&row))? + "\n"))?;
+        print_json(&BuildJson::from(&store.build_row(&build.id)?))?;
     } else {
-        for l in &lines {
-            print(&format!("{l}\n"))?;
+        let mut text: String = stored.notes.iter().map(|n| format!("{n}\n")).collect();
+        for (b, inserted) in &stored.builds {
+            text.push_str(&format!("{}\n", recorded_line(b, *inserted)));
         }
+        print(&text)?;
     }
     if build.status == BuildStatus::Succeeded {
         return Ok(ExitCode::SUCCESS);
     }
-    let why = explain_failure(build).unwrap_or_else(|| failure_line(build));
-    eprintln!("error: {why}");
+    eprintln!("error: {}", failure_reason(build));
     Ok(ExitCode::from(1))
-}
-
-/// `step: error`, or the build's own error, on one line.
-fn failure_line(b: &Build) -> String {
-    let first = |s: &str| s.lines().next().unwrap_or("").trim().to_string();
-    match (b.failed_step(), &b.error) {
-        (Some(s), _) => format!(
-            "build {}: {} failed: {}",
-            b.status.as_str(),
-            s.name,
-            first(s.error.as_deref().or(b.error.as_deref()).unwrap_or("error"))
-        ),
-        (None, Some(e)) => format!("build {}: {}", b.status.as_str(), first(e)),
-        (None, None) => format!("build {}", b.status.as_str()),
-    }
-}
-
-/// The request for the options shared by `build` and `experiment`.
-pub(crate) fn request_of(o: &BuildOptions, context: &Path) -> Result<BuildRequest> {
-    let mut build_args = Vec::new();
-    for a in &o.build_args {
-        match a.split_once('=') {
-            Some((k, v)) if !k.is_empty() => build_args.push((k.to_string(), v.to_string())),
-            None if !a.is_empty() => {
-                // Like docker: `--build-arg KEY` takes the value from the environment, if set.
-                if let Ok(v) = std::env::var(a) {
-                    build_args.push((a.clone(), v));
-                }
-            }
-            _ => anyhow::bail!("--build-arg {a:?} is not KEY=VALUE"),
-        }
-    }
-    Ok(BuildRequest {
-        context: context.to_path_buf(),
-        dockerfile: o.file.clone(),
-        target: o.target.clone(),
-        build_args,
-        network: o.network.clone(),
-        ..BuildRequest::default()
-    })
 }

@@ -5,39 +5,48 @@ use std::process::ExitCode;
 
 use analyzer::bust_report::{build_busts, bust_summary};
 use anyhow::{bail, Result};
+use reports::render::terminal::busts::{render_build, render_summary};
 
-use super::{open_store, print};
-use crate::cli_analysis::BustsArgs;
+use super::{open_store, print, print_json};
+use crate::args::ScopeArgs;
+
+#[derive(Debug, clap::Args)]
+pub struct BustsArgs {
+    /// A build id or unique prefix: its busts, compared with the previous build of its branch.
+    /// Without it: the instructions that bust the cache most over the selection.
+    pub build: Option<String>,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// At most this many instructions (0: all).
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    #[arg(long)]
+    pub json: bool,
+}
 
 pub fn run(db: &Path, args: BustsArgs) -> Result<ExitCode> {
     let store = open_store(db)?;
     match &args.build {
+        Some(_) if args.scope.is_given() => {
+            bail!("give either a BUILD or --label/--since/--until, not both")
+        }
         Some(prefix) => {
-            if !args.scope.labels.is_empty()
-                || args.scope.since.is_some()
-                || args.scope.until.is_some()
-            {
-                bail!("give either a BUILD or --label/--since/--until, not both");
-            }
             let id = store.resolve_id(prefix)?;
             let result = build_busts(store.connection(), &id)?;
             if args.json {
-                print(&(serde_json::to_string_pretty(&result)? + "\n"))?;
+                print_json(&result)?;
             } else {
-                print(&reports::analysis::busts::render_build(&result))?;
+                print(&render_build(&result))?;
             }
         }
         None => {
             let scope = args.scope.scope()?;
-            let result = bust_summary(
-                store.connection(),
-                &scope,
-                (args.limit > 0).then_some(args.limit),
-            )?;
+            let limit = (args.limit > 0).then_some(args.limit);
+            let result = bust_summary(store.connection(), &scope, limit)?;
             if args.json {
-                print(&(serde_json::to_string_pretty(&result)? + "\n"))?;
+                print_json(&result)?;
             } else {
-                print(&reports::analysis::busts::render_summary(&result))?;
+                print(&render_summary(&result))?;
             }
         }
     }

@@ -3,12 +3,76 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use analyzer::compare::{compare, CompareOptions};
+use analyzer::compare::{compare, CompareOptions, Metric};
 use analyzer::cost::CostOptions;
 use anyhow::{bail, Result};
+use clap::ValueEnum;
 
-use super::{open_store, print};
-use crate::cli_analysis::CompareArgs;
+use super::{open_store, print, print_json};
+use crate::args::ScopeArgs;
+
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// The label whose values form the groups: strategy, builder, branch, runner, ...
+    #[arg(long, value_name = "LABEL")]
+    pub by: String,
+    /// The group the others are compared with (default: the group with the most builds).
+    #[arg(long, value_name = "VALUE")]
+    pub baseline: Option<String>,
+    #[arg(long, value_enum, default_value = "wall")]
+    pub metric: MetricArg,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// Compare failed, canceled and incomplete builds too (default: succeeded builds only).
+    #[arg(long)]
+    pub include_failed: bool,
+    /// Add the cost model: CI minutes and money per build and per week, cache exports.
+    #[arg(long)]
+    pub cost: bool,
+    /// Price of one CI runner-minute in USD, for --cost.
+    #[arg(long, value_name = "USD", default_value_t = analyzer::cost::DEFAULT_PRICE_PER_MINUTE)]
+    pub price_per_minute: f64,
+    /// Builds per week to price a week at (default: each group's observed rate).
+    #[arg(long, value_name = "N")]
+    pub builds_per_week: Option<f64>,
+    /// Bootstrap resamples for the 95% interval.
+    #[arg(long, default_value_t = 5000)]
+    pub resamples: usize,
+    /// Seed of the bootstrap (results are reproducible for a given seed).
+    #[arg(long, default_value_t = 0x5eed_b11d_0001)]
+    pub seed: u64,
+    /// Print JSON (keys: by, metric, baseline, groups; see docs/analyzer.md).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `compare` compares, per build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MetricArg {
+    /// Wall time.
+    Wall,
+    /// Cache hits / Dockerfile instructions (FROM not counted).
+    #[value(name = "hit_ratio", alias = "hit-ratio")]
+    HitRatio,
+    /// Time the cache saved (typical run time of every hit).
+    Saved,
+    /// Time instructions spent running.
+    Executed,
+    /// Time spent pulling layers of remote hits and lazy misses.
+    Pull,
+}
+
+impl From<MetricArg> for Metric {
+    fn from(m: MetricArg) -> Self {
+        match m {
+            MetricArg::Wall => Metric::Wall,
+            MetricArg::HitRatio => Metric::HitRatio,
+            MetricArg::Saved => Metric::Saved,
+            MetricArg::Executed => Metric::Executed,
+            MetricArg::Pull => Metric::Pull,
+        }
+    }
+}
 
 pub fn run(db: &Path, args: CompareArgs) -> Result<ExitCode> {
     if !(args.price_per_minute.is_finite() && args.price_per_minute >= 0.0) {
@@ -30,9 +94,9 @@ pub fn run(db: &Path, args: CompareArgs) -> Result<ExitCode> {
     };
     let result = compare(store.connection(), &scope, &opts)?;
     if args.json {
-        print(&(serde_json::to_string_pretty(&result)? + "\n"))?;
+        print_json(&result)?;
     } else {
-        print(&reports::analysis::compare::render(&result))?;
+        print(&reports::render::terminal::compare::render(&result))?;
     }
     Ok(ExitCode::SUCCESS)
 }

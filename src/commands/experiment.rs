@@ -1,100 +1,101 @@
-//! `buildprof experiment`: load the variants, connect to the engine when a variant needs it,
-//! run the matrix, and print the per-variant medians (a table, or JSON with `--json`).
+//! `buildprof experiment`: load the variants, run the matrix against the engine (or as build
+//! commands), and print the per-variant medians (a table, or JSON with `--json`).
 
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use analyzer::experiment::ExperimentMedians;
 use anyhow::Result;
-use collector::live::{interrupt, Engine};
+use collector::model::parse_labels;
+use live::build::parse_build_args;
+use live::experiment::spec::Overrides;
+use live::experiment::Experiment;
+use reports::render::terminal::experiment::medians_table;
 
-use super::{capture_options, open_store, print};
-use crate::cli_live::ExperimentArgs;
-use crate::engine_build::runtime;
-use crate::experiment::medians::Medians;
-use crate::experiment::runner::Runner;
-use crate::experiment::spec::{Overrides, Spec};
-use crate::labels::parse_labels;
+use super::{open_store, print, print_json};
+use crate::args::{BuildOptions, CaptureArgs};
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Variants: the built-ins `cold` (builder cache pruned before each build), \
+                  `warm` (cache kept) and `inline-cache` (build with BUILDKIT_INLINE_CACHE=1, \
+                  prune, rebuild with --cache-from that image), or NAME:OPTION,... with options \
+                  cold, inline-cache, no-cache, cache-from=IMAGE, build-arg=K=V, target=T, \
+                  file=DOCKERFILE, touch=PATH, append=PATH. Whole build commands and `before` \
+                  commands go in a --spec TOML file (see docs/ci.md, \"Experiments\").\n\n\
+                  Example: buildprof experiment --variant cold --variant warm --reps 3 --network none ."
+)]
+pub struct ExperimentArgs {
+    /// A TOML file with the experiment's defaults and variants.
+    #[arg(long, value_name = "FILE")]
+    pub spec: Option<PathBuf>,
+    /// A variant (repeatable; after those of --spec): a built-in name or NAME:OPTION,...
+    #[arg(long = "variant", value_name = "SPEC")]
+    pub variants: Vec<String>,
+    /// Repetitions of each variant (default 3, or the spec's).
+    #[arg(short = 'n', long)]
+    pub reps: Option<u32>,
+    /// Experiment id for the `experiment` label (default exp-<UTC time>).
+    #[arg(long)]
+    pub id: Option<String>,
+    /// A label for every build of the experiment (repeatable).
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+    #[command(flatten)]
+    pub options: BuildOptions,
+    /// No progress display.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Print the per-variant medians as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub capture: CaptureArgs,
+    /// The build context directory (default the spec's, else `.`).
+    #[arg(value_name = "CONTEXT")]
+    pub context: Option<PathBuf>,
+}
 
 pub fn run(db: &Path, args: ExperimentArgs) -> Result<ExitCode> {
-    let build_args = super::build::request_of(&args.options, Path::new("."))?.build_args;
-    let spec = Spec::load(
-        args.spec.as_deref(),
-        Overrides {
-            id: args.id.clone(),
-            reps: args.reps,
-            context: args.context.clone(),
-            dockerfile: args.options.file.clone(),
-            target: args.options.target.clone(),
-            network: args.options.network.clone(),
-            build_args,
-            labels: parse_labels(&args.labels)?,
-            variants: args.variants.clone(),
-        },
-    )?;
-    let id = spec
-        .id
-        .clone()
-        .unwrap_or_else(|| format!("exp-{}", chrono::Utc::now().format("%Y%m%d-%H%M%S")));
-    let mut store = open_store(db)?;
-    interrupt::install()?;
-    let rt = runtime()?;
-    let engine = if spec.needs_engine() {
-        Some(rt.block_on(Engine::connect())?)
-    } else {
-        None
+    let overrides = Overrides {
+        id: args.id,
+        reps: args.reps,
+        context: args.context,
+        dockerfile: args.options.file,
+        target: args.options.target,
+        network: args.options.network,
+        build_args: parse_build_args(&args.options.build_args)?,
+        labels: parse_labels(&args.labels)?,
+        variants: args.variants,
     };
-    let visible = !args.quiet && std::io::stderr().is_terminal();
+    let experiment = Experiment::prepare(args.spec.as_deref(), overrides)?;
+    let mut store = open_store(db)?;
     if !args.quiet {
-        eprintln!(
-            "experiment {id}: {} variants x {} reps = {} builds{}",
-            spec.variants.len(),
-            spec.reps,
-            spec.variants.len() * spec.reps as usize,
-            engine
-                .as_ref()
-                .map(|e| format!(" on {}", e.describe()))
-                .unwrap_or_default()
-        );
+        eprintln!("{}", experiment.describe());
     }
-    let report = Runner {
-        spec: &spec,
-        id: &id,
-        engine: engine.as_ref(),
-        rt: &rt,
-        store: &mut store,
-        visible,
-        quiet: args.quiet,
-        options: capture_options(&args.capture)?,
-    }
-    .run();
-    let order: Vec<String> = spec.variants.iter().map(|v| v.name.clone()).collect();
-    let mut medians = Medians::of(&id, &order, &report.recorded);
-    medians.interrupted = report.interrupted;
+    let visible = !args.quiet && std::io::stderr().is_terminal();
+    let run = experiment.run(&mut store, args.capture.options()?, visible, args.quiet);
+    let mut medians =
+        ExperimentMedians::of(&experiment.id, &experiment.variant_names(), &run.recorded);
+    medians.interrupted = run.interrupted;
     if args.json {
-        print(&(serde_json::to_string_pretty(&medians)? + "\n"))?;
+        print_json(&medians)?;
     } else {
-        let mut text = format!(
-            "experiment {id}: {} of {} builds recorded{}\n",
-            report.recorded.len(),
-            report.planned,
-            if report.interrupted {
-                " (interrupted)"
-            } else {
-                ""
-            }
-        );
-        text.push_str(&medians.table());
-        text.push_str(&format!(
-            "all builds: buildprof builds --label experiment={id}\n"
-        ));
-        print(&text)?;
+        let id = &experiment.id;
+        print(&format!(
+            "experiment {id}: {} of {} builds recorded{}\n{}all builds: buildprof builds --label experiment={id}\n",
+            run.recorded.len(),
+            run.planned,
+            if run.interrupted { " (interrupted)" } else { "" },
+            medians_table(&medians),
+        ))?;
     }
-    if let Some(e) = report.error {
+    if let Some(e) = run.error {
         eprintln!("error: {e:#}");
         return Ok(ExitCode::from(1));
     }
-    Ok(if report.interrupted {
+    Ok(if run.interrupted {
         ExitCode::from(130)
     } else {
         ExitCode::SUCCESS

@@ -1,225 +1,156 @@
 //! `buildprof export`: stored tables as Parquet/CSV/JSON Lines files, or builds as OpenTelemetry
 //! traces sent to an OTLP/HTTP endpoint.
 
-use std::fs::File;
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use collector::store::{BuildFilter, Store};
-use reports::columnar::{export_table, ColumnarFormat, TABLES};
-use reports::otlp::{build_trace, Endpoint, ExportTraceServiceRequest, Sender};
+use export::columnar::ColumnarFormat;
+use export::otlp::export_builds;
+use export::tables::{export_tables, table_list};
+use reports::render::fmt::printable;
 
 use super::{open_store, print, progress_bar};
-use crate::cli_team::{ExportArgs, ExportFormat};
-use crate::when::build_filter;
+use crate::args::ScopeArgs;
 
-/// Spans per OTLP request (collectors commonly accept a few MB per request).
-const SPANS_PER_REQUEST: usize = 2_000;
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["format", "otlp"])))]
+pub struct ExportArgs {
+    /// Columnar file format (with --out).
+    #[arg(long, value_enum, requires = "out", conflicts_with = "otlp")]
+    pub format: Option<FileFormat>,
+    /// Tables to export, comma-separated: builds, steps, labels, step_inputs, cache_operations,
+    /// cache_layers, sources, or all (columns in docs/export.md).
+    #[arg(long = "table", value_delimiter = ',', default_value = "builds")]
+    pub tables: Vec<String>,
+    /// Output file, or a folder when more than one table is exported (one file per table);
+    /// `-` writes one csv or jsonl table to stdout.
+    #[arg(long, requires = "format")]
+    pub out: Option<PathBuf>,
+    /// Send builds as OpenTelemetry traces to this OTLP/HTTP endpoint, e.g. http://HOST:4318
+    /// (`/v1/traces` is appended unless the URL ends with it).
+    #[arg(long, value_name = "URL", conflicts_with_all = ["format", "out"])]
+    pub otlp: Option<String>,
+    /// An HTTP header sent with every OTLP request (repeatable), e.g. `--otlp-header x-api-key=...`.
+    #[arg(long = "otlp-header", value_name = "NAME=VALUE", requires = "otlp")]
+    pub otlp_headers: Vec<String>,
+    /// `service.name` of the exported traces.
+    #[arg(long, default_value = "docker-build", requires = "otlp")]
+    pub service_name: String,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// The file formats of `export --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FileFormat {
+    Parquet,
+    Csv,
+    Jsonl,
+}
 
 pub fn run(db: &Path, args: ExportArgs) -> Result<ExitCode> {
-    let filter = build_filter(
-        &args.labels,
-        args.since.as_deref(),
-        args.until.as_deref(),
-        None,
-    )?;
+    let filter = args.scope.filter()?;
     if !db.exists() {
         bail!("database {} does not exist", db.display());
     }
     let store = open_store(db)?;
     match (&args.otlp, args.format, &args.out) {
         (Some(url), _, _) => otlp(&store, &filter, url, &args),
-        (None, Some(format), Some(out)) => columnar(&store, &filter, format, out, &args),
+        (None, Some(format), Some(out)) => files(&store, &filter, format, out, &args),
         _ => bail!("give --format and --out, or --otlp URL"),
     }
 }
 
-fn columnar(
+fn files(
     store: &Store,
     filter: &BuildFilter,
-    format: ExportFormat,
+    format: FileFormat,
     out: &Path,
     args: &ExportArgs,
 ) -> Result<ExitCode> {
     let tables = table_list(&args.tables)?;
+    let format = match format {
+        FileFormat::Parquet => ColumnarFormat::Parquet,
+        FileFormat::Csv => ColumnarFormat::Csv,
+        FileFormat::Jsonl => ColumnarFormat::Jsonl,
+    };
     let to_stdout = out.as_os_str() == "-";
-    if to_stdout && (tables.len() > 1 || format == ExportFormat::Parquet) {
-        bail!("--out - writes one csv or jsonl table to stdout; give a file or folder");
-    }
-    let kind = match format {
-        ExportFormat::Parquet => ColumnarFormat::Parquet,
-        ExportFormat::Csv => ColumnarFormat::Csv,
-        ExportFormat::Jsonl => ColumnarFormat::Jsonl,
-    };
-    let conn = store.connection();
-    if to_stdout {
-        let mut stdout = BufWriter::new(std::io::stdout().lock());
-        export_table(conn, tables[0], filter, kind, &mut stdout, &mut |_| {})?;
-        stdout.flush()?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    let targets: Vec<(&str, PathBuf)> = if tables.len() == 1 && !out.is_dir() {
-        vec![(tables[0], out.to_path_buf())]
-    } else {
-        std::fs::create_dir_all(out)
-            .with_context(|| format!("cannot create folder {}", out.display()))?;
-        tables
-            .iter()
-            .map(|t| (*t, out.join(format!("{t}.{}", format.extension()))))
-            .collect()
-    };
-    let bar = (!args.quiet && std::io::stderr().is_terminal())
+    let bar = (!args.quiet && !to_stdout && std::io::stderr().is_terminal())
         .then(|| progress_bar("{spinner} exporting {msg}: {pos} rows {per_sec}", None));
-    let mut lines = Vec::new();
-    for (table, path) in targets {
+    let written = export_tables(store, filter, &tables, format, out, &mut |table, rows| {
         if let Some(b) = &bar {
             b.set_message(table.to_string());
+            b.set_position(rows);
         }
-        let rows = write_atomically(&path, |w| {
-            let stats = export_table(conn, table, filter, kind, w, &mut |n| {
-                if let Some(b) = &bar {
-                    b.set_position(n);
-                }
-            })?;
-            Ok(stats.rows)
-        })
-        .with_context(|| format!("cannot export {table} to {}", path.display()))?;
-        lines.push(format!(
-            "wrote {rows} rows of {table} to {}\n",
-            path.display()
-        ));
-    }
+    })?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    print(&lines.concat())?;
+    if !to_stdout {
+        let text: String = written
+            .iter()
+            .map(|w| {
+                format!(
+                    "wrote {} rows of {} to {}\n",
+                    w.rows,
+                    w.table,
+                    w.path.display()
+                )
+            })
+            .collect();
+        print(&text)?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes through a temporary file beside `path` and renames it into place, so a failed export
-/// never leaves a truncated file under the final name.
-fn write_atomically(
-    path: &Path,
-    write: impl FnOnce(&mut BufWriter<File>) -> Result<u64>,
-) -> Result<u64> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "export".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut w = BufWriter::new(File::create(&tmp)?);
-        let rows = write(&mut w)?;
-        w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        Ok(rows)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
-fn table_list(names: &[String]) -> Result<Vec<&'static str>> {
-    let mut out: Vec<&'static str> = Vec::new();
-    for n in names {
-        let n = n.trim();
-        if n == "all" {
-            out.extend(TABLES.iter().copied());
-            continue;
-        }
-        match TABLES.iter().find(|t| **t == n) {
-            Some(t) => out.push(t),
-            None => bail!("unknown table {n:?}: use {}, or all", TABLES.join(", ")),
-        }
-    }
-    out.dedup();
-    Ok(out)
-}
-
 fn otlp(store: &Store, filter: &BuildFilter, url: &str, args: &ExportArgs) -> Result<ExitCode> {
-    let endpoint = Endpoint::parse(url)?;
-    let shown = endpoint.url();
-    let sender = Sender::new(endpoint, &args.otlp_headers)?;
-    let ids: Vec<String> = store
-        .list_builds(filter)?
-        .into_iter()
-        .map(|b| b.id)
-        .collect();
-    let bar = (!args.quiet && std::io::stderr().is_terminal() && ids.len() > 1).then(|| {
+    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
         progress_bar(
             "{spinner} exporting [{bar:30}] {pos}/{len} builds {eta}",
-            Some(ids.len() as u64),
+            Some(0),
         )
     });
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let (mut exported, mut spans, mut skipped, mut rejected) = (0u64, 0u64, 0u64, 0i64);
-    let mut pending = ExportTraceServiceRequest::default();
-    let mut pending_spans = 0usize;
-    let mut pending_builds = 0u64;
-    let mut messages: Vec<String> = Vec::new();
-    let mut flush = |request: &mut ExportTraceServiceRequest| -> Result<()> {
-        if request.resource_spans.is_empty() {
-            return Ok(());
-        }
-        let accepted = runtime.block_on(sender.send(request))?;
-        rejected += accepted.rejected_spans;
-        if !accepted.message.is_empty() {
-            messages.push(accepted.message);
-        }
-        request.resource_spans.clear();
-        Ok(())
-    };
-    for id in &ids {
-        let build = store.load_build(id)?;
-        match build_trace(&build, &args.service_name) {
-            Some(trace) => {
-                let n: usize = trace.scope_spans.iter().map(|s| s.spans.len()).sum();
-                pending_spans += n;
-                pending_builds += 1;
-                spans += n as u64;
-                pending.resource_spans.push(trace);
+    let summary = export_builds(
+        store,
+        filter,
+        url,
+        &args.otlp_headers,
+        &args.service_name,
+        &mut |done, total| {
+            if let Some(b) = &bar {
+                b.set_length(total);
+                b.set_position(done);
             }
-            None => skipped += 1,
-        }
-        if pending_spans >= SPANS_PER_REQUEST {
-            flush(&mut pending)?;
-            exported += pending_builds;
-            pending_spans = 0;
-            pending_builds = 0;
-        }
-        if let Some(b) = &bar {
-            b.inc(1);
-        }
-    }
-    flush(&mut pending)?;
-    exported += pending_builds;
+        },
+    )?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let mut text = format!("exported {exported} builds ({spans} spans) to {shown}\n");
-    if skipped > 0 {
+    let mut text = format!(
+        "exported {} builds ({} spans) to {}\n",
+        summary.builds, summary.spans, summary.endpoint
+    );
+    if summary.skipped > 0 {
         text.push_str(&format!(
-            "skipped {skipped} builds without wall-clock times (plain logs without CI timestamps)\n"
+            "skipped {} builds without wall-clock times (plain logs without CI timestamps)\n",
+            summary.skipped
         ));
     }
-    if rejected > 0 {
+    if summary.rejected_spans > 0 {
         text.push_str(&format!(
-            "the collector rejected {rejected} spans: {}\n",
-            reports::fmt::printable(&messages.join("; "))
+            "the collector rejected {} spans: {}\n",
+            summary.rejected_spans,
+            printable(&summary.messages.join("; "))
         ));
     }
     print(&text)?;
-    Ok(if rejected > 0 {
+    Ok(if summary.rejected_spans > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

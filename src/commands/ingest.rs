@@ -1,5 +1,6 @@
 //! `buildprof ingest`: read inputs, assemble builds, store them (each build all-or-nothing,
-//! the builds of one input in batches).
+//! the builds of one input in batches); with `--tee`, echo a pipe as it arrives and store the
+//! build it carries.
 
 use std::fs::File;
 use std::io::{IsTerminal, Read};
@@ -9,25 +10,49 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use collector::assemble::AssembleOptions;
 use collector::ingest::read_builds;
-use collector::model::{Build, Format};
-use collector::store::{Inserted, SourceInfo, Store};
+use collector::model::{parse_labels, Format};
+use collector::store::{SourceInfo, Store};
 use indicatif::ProgressBar;
+use live::record::tee_and_store;
+use reports::render::terminal::stored::{recorded_line, stored_line};
 
 use super::{open_store, print, progress_bar};
-use crate::cli::{FormatArg, IngestArgs};
-use crate::labels::parse_labels;
-use crate::when::now_ns;
+use crate::args::{CaptureArgs, FormatArg};
+
+#[derive(Debug, clap::Args)]
+pub struct IngestArgs {
+    /// Files to read; `-` (or nothing, when stdin is not a terminal) reads stdin.
+    pub inputs: Vec<String>,
+    /// Input format; `auto` sniffs each input.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub format: FormatArg,
+    /// A label to attach to every build read (repeatable), e.g. `--label strategy=max`.
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+    /// Print one JSON object per stored build instead of a sentence.
+    #[arg(long)]
+    pub json: bool,
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub capture: CaptureArgs,
+    /// Echo stdin to stdout unchanged as it arrives while ingesting it, as a live build
+    /// (`docker build --progress=plain . 2>&1 | buildprof ingest - --tee`).
+    #[arg(long)]
+    pub tee: bool,
+}
 
 /// Above this many bytes in total a single input gets a progress bar too.
 const BAR_BYTES: u64 = 32 << 20;
 
 pub fn run(db: &Path, args: IngestArgs) -> Result<ExitCode> {
     if args.tee {
-        return super::record::ingest_tee(db, &args);
+        return tee(db, &args);
     }
     let labels = parse_labels(&args.labels)?;
-    let format = format_of(args.format);
-    let options = super::capture_options(&args.capture)?;
+    let format = args.format.format();
+    let options = args.capture.options()?;
     let inputs = if args.inputs.is_empty() {
         if std::io::stdin().is_terminal() {
             bail!("nothing to ingest: name trace files, or pipe a build's progress into `buildprof ingest -`");
@@ -53,8 +78,7 @@ pub fn run(db: &Path, args: IngestArgs) -> Result<ExitCode> {
             });
     let mut failures = 0;
     for input in &inputs {
-        let result = ingest_one(&mut store, input, format, &labels, &options, bar.as_ref());
-        match result {
+        match ingest_one(&mut store, input, format, &labels, &options, bar.as_ref()) {
             Ok(lines) => {
                 let text: String = lines.into_iter().map(|l| l + "\n").collect();
                 match &bar {
@@ -82,16 +106,6 @@ pub fn run(db: &Path, args: IngestArgs) -> Result<ExitCode> {
     })
 }
 
-pub(crate) fn format_of(f: FormatArg) -> Option<Format> {
-    match f {
-        FormatArg::Auto => None,
-        FormatArg::Rawjson => Some(Format::Rawjson),
-        FormatArg::Plain => Some(Format::Plain),
-        FormatArg::Moby => Some(Format::Moby),
-        FormatArg::Dockerbuild => Some(Format::Dockerbuild),
-    }
-}
-
 /// Reads one input and stores its builds; returns the lines to print.
 fn ingest_one(
     store: &mut Store,
@@ -108,45 +122,53 @@ fn ingest_one(
         (input.to_string(), Box::new(f))
     };
     if let Some(b) = bar {
-        b.set_message(short(&name));
+        b.set_message(name.rsplit('/').next().unwrap_or(&name).to_string());
     }
     let reader: Box<dyn Read> = match bar {
         Some(b) => Box::new(b.wrap_read(reader)),
         None => reader,
     };
-    let out = read_builds(&name, reader, format, options)?;
+    let read = read_builds(&name, reader, format, options)?;
     let mut lines = Vec::new();
-    if let Some(t) = &out.truncated {
+    if let Some(t) = &read.truncated {
         lines.push(format!(
             "warning: {name}: {t}; the build is stored as incomplete"
         ));
     }
-    let source = SourceInfo {
-        path: name.clone(),
-        bytes: out.bytes,
-        ingested_at: now_ns(),
-    };
-    let mut builds = out.builds;
-    for build in &mut builds {
-        build.labels.extend(labels.iter().cloned());
-    }
-    // The builds of one input are stored in batches (each build still all-or-nothing).
-    let batch: Vec<_> = builds.iter().map(|b| (b, &source)).collect();
-    for (build, inserted) in builds.iter().zip(store.insert_builds(&batch)) {
-        lines.push(describe(build, inserted?, &name));
+    let mut builds = read.builds;
+    let results = store.insert_labelled(&mut builds, labels, &SourceInfo::now(&name, read.bytes));
+    for (build, inserted) in builds.iter().zip(results) {
+        lines.push(stored_line(build, inserted?, &name));
     }
     Ok(lines)
 }
 
-fn describe(b: &Build, inserted: Inserted, name: &str) -> String {
-    let lazy = b.counts().lazy_miss;
-    let mut text = super::build_line(b, inserted, "stored");
-    if lazy > 0 {
-        text.push_str(&format!(", {lazy} lazy"));
+/// `ingest - --tee`: echo stdin to stdout as it arrives and store the build it carries.
+fn tee(db: &Path, args: &IngestArgs) -> Result<ExitCode> {
+    if args.inputs.iter().any(|i| i != "-") {
+        bail!("--tee reads stdin only: use `buildprof ingest - --tee`");
     }
-    format!("{text}) from {}", reports::fmt::printable(name))
-}
-
-fn short(name: &str) -> String {
-    name.rsplit('/').next().unwrap_or(name).to_string()
+    if std::io::stdin().is_terminal() {
+        bail!("--tee reads a build's output from a pipe: `docker build --progress=plain . 2>&1 | buildprof ingest - --tee`");
+    }
+    let labels = parse_labels(&args.labels)?;
+    let mut store = open_store(db)?;
+    let stored = tee_and_store(
+        &mut store,
+        std::io::stdin().lock(),
+        std::io::stdout().lock(),
+        &labels,
+        args.format.format(),
+        args.capture.options()?,
+    )?;
+    // stdout carries the echo: the summary goes to stderr.
+    if !args.quiet {
+        for note in &stored.notes {
+            eprintln!("buildprof: {note}");
+        }
+        for (build, inserted) in &stored.builds {
+            eprintln!("buildprof: {}", recorded_line(build, *inserted));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

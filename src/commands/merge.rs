@@ -4,13 +4,44 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
-use collector::store::MergeStats;
+use anyhow::Result;
+use collector::model::parse_labels;
+use collector::store::{expand_inputs, MergeStats, StoreError};
+use reports::render::fmt::printable;
 use serde::Serialize;
 
-use super::{open_store, print, progress_bar};
-use crate::cli_team::MergeArgs;
-use crate::labels::parse_labels;
+use super::{open_store, print, print_json, progress_bar};
+
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// The team database to merge into (created if missing).
+    #[arg(long, value_name = "TEAM.db")]
+    pub into: PathBuf,
+    /// Job databases to merge; a folder stands for every `*.db` file under it.
+    #[arg(required = true, value_name = "JOB.db")]
+    pub inputs: Vec<PathBuf>,
+    /// A label set on every merged build that lacks the key (repeatable), e.g. `--label repo=api`.
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+    /// Print one JSON object with what each input added.
+    #[arg(long)]
+    pub json: bool,
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// `merge --json` (docs/json.md).
+#[derive(Serialize)]
+struct MergeJson {
+    into: String,
+    inputs: Vec<InputJson>,
+    databases_merged: u64,
+    databases_failed: u64,
+    builds_added: u64,
+    steps_added: u64,
+    builds_present: u64,
+}
 
 #[derive(Serialize)]
 struct InputJson {
@@ -21,15 +52,49 @@ struct InputJson {
     stats: MergeStats,
 }
 
-#[derive(Serialize)]
-struct MergeJson {
-    into: String,
-    inputs: Vec<InputJson>,
-    databases_merged: u64,
-    databases_failed: u64,
-    builds_added: u64,
-    steps_added: u64,
-    builds_present: u64,
+impl MergeJson {
+    fn add(&mut self, path: String, result: Result<MergeStats, &StoreError>) {
+        match result {
+            Ok(stats) => {
+                self.databases_merged += 1;
+                self.builds_added += stats.builds_added;
+                self.steps_added += stats.steps_added;
+                self.builds_present += stats.builds_present;
+                self.inputs.push(InputJson {
+                    path,
+                    error: None,
+                    stats,
+                });
+            }
+            Err(e) => {
+                self.databases_failed += 1;
+                self.inputs.push(InputJson {
+                    path,
+                    error: Some(e.to_string()),
+                    stats: MergeStats::default(),
+                });
+            }
+        }
+    }
+}
+
+/// `merged JOB.db: 3 builds added (60 steps), 0 already present`.
+fn merged_line(path: &str, s: &MergeStats) -> String {
+    let conflicts = if s.label_conflicts > 0 {
+        format!(
+            ", {} labels differ (the team database keeps its values)",
+            s.label_conflicts
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "merged {}: {} builds added ({} steps), {} already present{conflicts}",
+        printable(path),
+        s.builds_added,
+        s.steps_added,
+        s.builds_present,
+    )
 }
 
 pub fn run(args: MergeArgs) -> Result<ExitCode> {
@@ -56,64 +121,23 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
     let refs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
     let merged = store.merge_many(&refs, &labels, &mut |input, result| {
         let path = input.display().to_string();
-        let line = match &result {
-            Ok(s) => format!(
-                "merged {}: {} builds added ({} steps), {} already present{}",
-                reports::fmt::printable(&path),
-                s.builds_added,
-                s.steps_added,
-                s.builds_present,
-                if s.label_conflicts > 0 {
-                    format!(
-                        ", {} labels differ (the team database keeps its values)",
-                        s.label_conflicts
-                    )
-                } else {
-                    String::new()
-                }
-            ),
-            Err(e) => format!("error: {e}"),
-        };
         if !args.json {
-            match (&bar, &result) {
-                (Some(b), Ok(_)) => {
-                    if printed.is_ok() {
-                        printed = b.suspend(|| print(&format!("{line}\n")));
-                    }
+            let suspend = |f: &mut dyn FnMut()| match &bar {
+                Some(b) => b.suspend(f),
+                None => f(),
+            };
+            match &result {
+                Ok(s) if printed.is_ok() => {
+                    suspend(&mut || printed = print(&format!("{}\n", merged_line(&path, s))))
                 }
-                (Some(b), Err(_)) => b.suspend(|| eprintln!("{line}")),
-                (None, Ok(_)) => {
-                    if printed.is_ok() {
-                        printed = print(&format!("{line}\n"));
-                    }
-                }
-                (None, Err(_)) => eprintln!("{line}"),
+                Ok(_) => {}
+                Err(e) => suspend(&mut || eprintln!("error: {e}")),
             }
         }
         if let Some(b) = &bar {
             b.inc(1);
         }
-        match result {
-            Ok(stats) => {
-                report.databases_merged += 1;
-                report.builds_added += stats.builds_added;
-                report.steps_added += stats.steps_added;
-                report.builds_present += stats.builds_present;
-                report.inputs.push(InputJson {
-                    path,
-                    error: None,
-                    stats,
-                });
-            }
-            Err(e) => {
-                report.databases_failed += 1;
-                report.inputs.push(InputJson {
-                    path,
-                    error: Some(e.to_string()),
-                    stats: MergeStats::default(),
-                });
-            }
-        }
+        report.add(path, result.as_ref().map(Clone::clone));
     });
     printed?;
     merged?;
@@ -121,20 +145,20 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
         b.finish_and_clear();
     }
     if args.json {
-        print(&(serde_json::to_string_pretty(&report)? + "\n"))?;
+        print_json(&report)?;
     } else {
+        let failed = if report.databases_failed > 0 {
+            format!("; {} failed", report.databases_failed)
+        } else {
+            String::new()
+        };
         print(&format!(
-            "{} databases merged into {}: {} builds added ({} steps), {} already present{}\n",
+            "{} databases merged into {}: {} builds added ({} steps), {} already present{failed}\n",
             report.databases_merged,
-            reports::fmt::printable(&report.into),
+            printable(&report.into),
             report.builds_added,
             report.steps_added,
             report.builds_present,
-            if report.databases_failed > 0 {
-                format!("; {} failed", report.databases_failed)
-            } else {
-                String::new()
-            }
         ))?;
     }
     Ok(if report.databases_failed > 0 {
@@ -142,40 +166,4 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// Files as given; folders become the `*.db` files under them (sorted, the target skipped).
-fn expand_inputs(inputs: &[PathBuf], into: &Path) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for input in inputs {
-        if input.is_dir() {
-            let mut found = Vec::new();
-            collect_databases(input, &mut found)
-                .with_context(|| format!("cannot read folder {}", input.display()))?;
-            found.sort();
-            let target = into.canonicalize().ok();
-            out.extend(
-                found
-                    .into_iter()
-                    .filter(|f| target.is_none() || f.canonicalize().ok() != target),
-            );
-        } else {
-            out.push(input.clone());
-        }
-    }
-    Ok(out)
-}
-
-fn collect_databases(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let path = entry.path();
-        let kind = entry.file_type()?;
-        if kind.is_dir() {
-            collect_databases(&path, out)?;
-        } else if kind.is_file() && path.extension().is_some_and(|e| e == "db") {
-            out.push(path);
-        }
-    }
-    Ok(())
 }

@@ -5,9 +5,21 @@ use std::process::ExitCode;
 
 use analyzer::metrics::{build_metrics, MetricsOptions};
 use anyhow::Result;
+use reports::render::terminal::metrics::{render_build, render_table};
 
-use super::{open_store, print};
-use crate::cli_analysis::MetricsArgs;
+use super::{open_store, print, print_json};
+use crate::args::ScopeArgs;
+
+#[derive(Debug, clap::Args)]
+pub struct MetricsArgs {
+    /// A build id or unique prefix: its metrics and critical path. Without it: one row per build.
+    pub build: Option<String>,
+    /// The builds listed, and the history savings are measured against.
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    #[arg(long)]
+    pub json: bool,
+}
 
 pub fn run(db: &Path, args: MetricsArgs) -> Result<ExitCode> {
     let scope = args.scope.scope()?;
@@ -22,13 +34,13 @@ pub fn run(db: &Path, args: MetricsArgs) -> Result<ExitCode> {
     };
     let rows = build_metrics(store.connection(), &scope, &opts)?;
     match (args.json, build.is_some()) {
-        (true, true) => print(&(serde_json::to_string_pretty(&rows.first())? + "\n"))?,
-        (true, false) => print(&(serde_json::to_string_pretty(&rows)? + "\n"))?,
+        (true, true) => print_json(&rows.first())?,
+        (true, false) => print_json(&rows)?,
         (false, true) => match rows.first() {
-            Some(m) => print(&reports::analysis::metrics::render_build(m))?,
+            Some(m) => print(&render_build(m))?,
             None => print("that build is not in the selection (--label/--since)\n")?,
         },
-        (false, false) => print(&reports::analysis::metrics::render_table(&rows))?,
+        (false, false) => print(&render_table(&rows))?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,68 +1,58 @@
-//! Subcommand implementations; `run` dispatches the parsed command line.
+//! The commands: one file each, holding its arguments (clap) and its `run`, which parses them,
+//! calls one library entry point, and prints. Commands never call each other; what they share
+//! is in `args.rs` and the helpers below.
 
-mod build;
-mod builds;
-mod busts;
-mod compare;
-mod demo;
-mod experiment;
-mod export;
-mod ingest;
-mod merge;
-mod metrics;
-mod record;
-mod report;
-mod show;
-mod steps;
-mod summary;
-mod synth;
-mod trends;
+pub mod build;
+pub mod builds;
+pub mod busts;
+pub mod compare;
+pub mod demo;
+pub mod experiment;
+pub mod export;
+pub mod ingest;
+pub mod merge;
+pub mod metrics;
+pub mod record;
+pub mod report;
+pub mod show;
+pub mod steps;
+pub mod summary;
+pub mod synth;
+pub mod trends;
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use collector::store::{Inserted, Store};
-use collector::Build;
+use collector::store::Store;
 
 use crate::cli::{Cli, Command};
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
+    let db = cli.db.as_path();
     match cli.command {
-        Command::Ingest(args) => ingest::run(&cli.db, args),
-        Command::Builds(args) => builds::run(&cli.db, args),
-        Command::Show(args) => show::run(&cli.db, args),
+        Command::Ingest(args) => ingest::run(db, args),
+        Command::Builds(args) => builds::run(db, args),
+        Command::Show(args) => show::run(db, args),
         Command::Demo(args) => demo::run(args),
-        Command::Compare(args) => compare::run(&cli.db, args),
-        Command::Steps(args) => steps::run(&cli.db, args),
-        Command::Trends(args) => trends::run(&cli.db, args),
-        Command::Busts(args) => busts::run(&cli.db, args),
-        Command::Metrics(args) => metrics::run(&cli.db, args),
-        Command::Synth(args) => synth::run(&cli.db, args),
-        Command::Report(args) => report::run(&cli.db, args),
-        Command::Summary(args) => summary::run(&cli.db, args),
-        Command::Record(args) => record::run(&cli.db, args),
-        Command::Build(args) => build::run(&cli.db, args),
-        Command::Experiment(args) => experiment::run(&cli.db, args),
+        Command::Compare(args) => compare::run(db, args),
+        Command::Steps(args) => steps::run(db, args),
+        Command::Trends(args) => trends::run(db, args),
+        Command::Busts(args) => busts::run(db, args),
+        Command::Metrics(args) => metrics::run(db, args),
+        Command::Synth(args) => synth::run(db, args),
+        Command::Report(args) => report::run(db, args),
+        Command::Summary(args) => summary::run(db, args),
+        Command::Record(args) => record::run(db, args),
+        Command::Build(args) => build::run(db, args),
+        Command::Experiment(args) => experiment::run(db, args),
         Command::Merge(args) => merge::run(args),
-        Command::Export(args) => export::run(&cli.db, args),
+        Command::Export(args) => export::run(db, args),
     }
 }
 
-/// Assembly options (redaction, log cap) from the command line.
-pub fn capture_options(
-    args: &crate::cli::CaptureArgs,
-) -> Result<collector::assemble::AssembleOptions> {
-    let redactor = collector::redact::Redactor::new(!args.no_default_redactions, &args.redact)
-        .context("invalid --redact pattern")?;
-    Ok(collector::assemble::AssembleOptions {
-        log_tail_bytes: args.log_tail_bytes,
-        redactor: std::sync::Arc::new(redactor),
-        ..collector::assemble::AssembleOptions::default()
-    })
-}
-
 /// Opens the database named on the command line, with the path in any error.
-pub fn open_store(path: &std::path::Path) -> Result<Store> {
+pub fn open_store(path: &Path) -> Result<Store> {
     Store::open(path).with_context(|| format!("cannot open database {}", path.display()))
 }
 
@@ -90,22 +80,15 @@ pub fn print(text: &str) -> Result<()> {
     Ok(())
 }
 
-/// `stored 1a2b3c4d5e6f succeeded (rawjson, 20 steps: 5 cached, 1 pulled, 14 executed`: what
-/// ingest and record say of a build, left open for what each adds before the `)`.
-pub(crate) fn build_line(b: &Build, inserted: Inserted, verb: &str) -> String {
-    let c = b.counts();
-    let verb = match inserted {
-        Inserted::New => verb,
-        Inserted::Existing => "already stored",
-    };
-    format!(
-        "{verb} {} {} ({}, {} steps: {} cached, {} pulled, {} executed",
-        &b.id[..12.min(b.id.len())],
-        b.status.as_str(),
-        b.format.as_str(),
-        b.steps.len(),
-        c.cached,
-        c.pulled,
-        c.executed,
-    )
+/// Prints `value` as pretty JSON on a line of its own.
+pub fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    print(&(serde_json::to_string_pretty(value)? + "\n"))
+}
+
+/// Whether an error is stdout closing under us (`buildprof builds | head`).
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -4,20 +4,28 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use reports::contract::ShowJson;
+use export::contract::ShowJson;
+use reports::render::terminal::show_build;
 
-use super::{open_store, print};
-use crate::cli::ShowArgs;
+use super::{open_store, print, print_json};
+
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// Build id or a unique prefix of it (at least 4 characters).
+    pub build: String,
+    /// Print JSON (see docs/json.md).
+    #[arg(long)]
+    pub json: bool,
+}
 
 pub fn run(db: &Path, args: ShowArgs) -> Result<ExitCode> {
     let store = open_store(db)?;
     let id = store.resolve_id(&args.build)?;
     let build = store.load_build(&id)?;
     if args.json {
-        let row = store.build_row(&id)?;
-        print(&(serde_json::to_string_pretty(&ShowJson::new(&row, &build))? + "\n"))?;
+        print_json(&ShowJson::new(&store.build_row(&id)?, &build))?;
     } else {
-        print(&reports::terminal::show_build(&build))?;
+        print(&show_build(&build))?;
     }
     Ok(ExitCode::SUCCESS)
 }

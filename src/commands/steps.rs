@@ -6,8 +6,22 @@ use std::process::ExitCode;
 use analyzer::step_stats::{step_stats, StepsOptions};
 use anyhow::Result;
 
-use super::{open_store, print};
-use crate::cli_analysis::StepsArgs;
+use super::{open_store, print, print_json};
+use crate::args::ScopeArgs;
+
+#[derive(Debug, clap::Args)]
+pub struct StepsArgs {
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// Include FROM, internal, cache import/export and image export steps.
+    #[arg(long)]
+    pub all: bool,
+    /// At most this many step identities, costliest first (0: all).
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    #[arg(long)]
+    pub json: bool,
+}
 
 pub fn run(db: &Path, args: StepsArgs) -> Result<ExitCode> {
     let scope = args.scope.scope()?;
@@ -18,9 +32,9 @@ pub fn run(db: &Path, args: StepsArgs) -> Result<ExitCode> {
     };
     let result = step_stats(store.connection(), &scope, &opts)?;
     if args.json {
-        print(&(serde_json::to_string_pretty(&result)? + "\n"))?;
+        print_json(&result)?;
     } else {
-        print(&reports::analysis::steps::render(&result))?;
+        print(&reports::render::terminal::steps::render(&result))?;
     }
     Ok(ExitCode::SUCCESS)
 }

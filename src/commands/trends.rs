@@ -6,8 +6,28 @@ use std::process::ExitCode;
 use analyzer::trends::{trends, Period, TrendsOptions};
 use anyhow::{bail, Result};
 
-use super::{open_store, print};
-use crate::cli_analysis::{PeriodArg, TrendsArgs};
+use super::{open_store, print, print_json};
+use crate::args::ScopeArgs;
+
+#[derive(Debug, clap::Args)]
+pub struct TrendsArgs {
+    /// Period length.
+    #[arg(long = "by", value_enum, default_value = "week")]
+    pub period: PeriodArg,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// Price of one CI runner-minute in USD, for the cost columns.
+    #[arg(long, value_name = "USD", default_value_t = analyzer::cost::DEFAULT_PRICE_PER_MINUTE)]
+    pub price_per_minute: f64,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PeriodArg {
+    Day,
+    Week,
+}
 
 pub fn run(db: &Path, args: TrendsArgs) -> Result<ExitCode> {
     if !(args.price_per_minute.is_finite() && args.price_per_minute >= 0.0) {
@@ -24,9 +44,9 @@ pub fn run(db: &Path, args: TrendsArgs) -> Result<ExitCode> {
     };
     let result = trends(store.connection(), &scope, &opts)?;
     if args.json {
-        print(&(serde_json::to_string_pretty(&result)? + "\n"))?;
+        print_json(&result)?;
     } else {
-        print(&reports::analysis::trends::render(&result))?;
+        print(&reports::render::terminal::trends::render(&result))?;
     }
     Ok(ExitCode::SUCCESS)
 }

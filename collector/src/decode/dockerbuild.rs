@@ -29,7 +29,7 @@ use super::proto::{decode_status_response, push_events};
 use super::wire::{ProgressGroup, StatusResponse, Vertex, VertexLog, VertexStatus, VertexWarning};
 use super::EventResult;
 use crate::error::{DecodeError, Position};
-use crate::event::{BuildMeta, Event, Nanos, Verdict, VerdictStatus};
+use crate::event::{BuildMeta, BuildVerdict, Event, Nanos, VerdictStatus};
 
 const FORMAT: &str = "dockerbuild";
 const RECORD_MEDIA_TYPE: &str = "application/vnd.buildkit.historyrecord.v0";
@@ -485,7 +485,7 @@ fn parse_time(s: &str) -> Result<Timestamp, String> {
 /// A record being streamed: the rest of its status frames, then its verdict.
 struct OpenRecord {
     frames: Option<Frames>,
-    end: Option<Verdict>,
+    end: Option<BuildVerdict>,
 }
 
 fn open_record(
@@ -559,16 +559,16 @@ fn open_record(
                 e.message
             };
             Some(if e.code == GRPC_CANCELED {
-                Verdict {
+                BuildVerdict {
                     status: VerdictStatus::Canceled,
                     error: Some(message),
                     at: completed_at,
                 }
             } else {
-                Verdict::failure(message, completed_at)
+                BuildVerdict::failure(message, completed_at)
             })
         }
-        None => completed_at.map(|at| Verdict::success(Some(at))),
+        None => completed_at.map(|at| BuildVerdict::success(Some(at))),
     };
 
     // The manifest's layers; the record's own `logs` descriptor only when they have no progress.
@@ -795,7 +795,6 @@ impl JsonSolveStatus {
                     vertex: w.vertex,
                     level: w.level,
                     url: w.url,
-                    ..Default::default()
                 })
             })
             .collect::<Result<_, String>>()?;

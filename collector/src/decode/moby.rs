@@ -15,7 +15,7 @@ use super::proto::decode_status_response;
 use super::records::{no_progress, Queue, Records};
 use super::EventResult;
 use crate::error::{DecodeError, Position};
-use crate::event::{BuildMeta, Event, Verdict};
+use crate::event::{BuildMeta, BuildVerdict, Event};
 
 const FORMAT: &str = "moby";
 const MAX_LINE_BYTES: usize = 256 << 20;
@@ -148,11 +148,11 @@ impl<R: BufRead> MobyDecoder<R> {
                 .unwrap_or_else(|| "build failed".into());
             self.failed = true;
             self.pending
-                .push_back(Event::BuildEnd(Verdict::failure(text, None)));
+                .push_back(Event::BuildEnd(BuildVerdict::failure(text, None)));
         } else if let Some(text) = msg.error {
             self.failed = true;
             self.pending
-                .push_back(Event::BuildEnd(Verdict::failure(text, None)));
+                .push_back(Event::BuildEnd(BuildVerdict::failure(text, None)));
         } else {
             let _ = (msg.stream, msg.status);
         }
@@ -197,7 +197,7 @@ impl<R: BufRead> Records for MobyDecoder<R> {
         // The engine reports the image id once the build succeeded.
         if self.image_id.is_some() && !self.failed {
             self.pending
-                .push_back(Event::BuildEnd(Verdict::success(None)));
+                .push_back(Event::BuildEnd(BuildVerdict::success(None)));
         }
         Ok(())
     }

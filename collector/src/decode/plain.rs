@@ -16,7 +16,7 @@ use super::records::{no_progress, Queue, Records};
 use super::EventResult;
 use crate::error::{DecodeError, Position};
 use crate::event::{
-    BuildMeta, Event, LogEvent, Nanos, StatusEvent, Verdict, VertexEvent, WarningEvent,
+    BuildMeta, BuildVerdict, Event, LogEvent, Nanos, StatusEvent, VertexEvent, WarningEvent,
 };
 
 const FORMAT: &str = "plain";
@@ -306,7 +306,7 @@ impl<R: BufRead> PlainDecoder<R> {
         if let Some(msg) = t.strip_prefix("ERROR: ") {
             self.verdict_seen = true;
             self.pending
-                .push_back(Event::BuildEnd(Verdict::failure(msg.trim(), ts)));
+                .push_back(Event::BuildEnd(BuildVerdict::failure(msg.trim(), ts)));
             return;
         }
         match self.trailer {
@@ -353,7 +353,7 @@ impl<R: BufRead> PlainDecoder<R> {
             });
             if let Some(e) = error {
                 self.pending
-                    .push_back(Event::BuildEnd(Verdict::failure(e, None)));
+                    .push_back(Event::BuildEnd(BuildVerdict::failure(e, None)));
             }
         }
     }

@@ -18,7 +18,7 @@ use super::scan::ObjectEnd;
 use super::window::Window;
 use super::EventResult;
 use crate::error::DecodeError;
-use crate::event::{Event, LogEvent, StatusEvent, Verdict, VertexEvent, WarningEvent};
+use crate::event::{BuildVerdict, Event, LogEvent, StatusEvent, VertexEvent, WarningEvent};
 use crate::time::parse_rfc3339;
 
 const FORMAT: &str = "rawjson";
@@ -295,7 +295,7 @@ impl<R: Read> RawJsonDecoder<R> {
             if let Some(msg) = text.strip_prefix("ERROR: ") {
                 self.out
                     .pending
-                    .push_back(Event::BuildEnd(Verdict::failure(msg.trim(), None)));
+                    .push_back(Event::BuildEnd(BuildVerdict::failure(msg.trim(), None)));
             } else if self.out.objects == 0 && !looks_like_buildx_text(&text) {
                 return Err(DecodeError::malformed(
                     FORMAT,

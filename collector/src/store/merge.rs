@@ -6,7 +6,7 @@
 //! a build already in the team database (merged before, or ingested by two jobs) is not copied
 //! again; only labels and sources it lacks are added to it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
@@ -14,14 +14,7 @@ use serde::Serialize;
 use super::{schema, sql, Store, StoreError};
 
 /// Tables copied for a new build, parents first (foreign keys), keyed by `build_id`.
-const CHILD_TABLES: &[&str] = &[
-    "steps",
-    "step_inputs",
-    "labels",
-    "cache_operations",
-    "cache_layers",
-    "sources",
-];
+const CHILD_TABLES: &[&str] = schema::TABLES.split_at(1).1;
 
 /// What merging one job database added.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -342,6 +335,47 @@ fn same_file(a: &Path, b: &Path) -> bool {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
     }
+}
+
+/// The job databases `inputs` name: files as given, folders as the `*.db` files under them
+/// (sorted; the team database `into` itself is skipped).
+pub fn expand_inputs(inputs: &[PathBuf], into: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            let mut found = Vec::new();
+            collect_databases(input, &mut found).map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!("cannot read folder {}: {e}", input.display()),
+                )
+            })?;
+            found.sort();
+            let target = into.canonicalize().ok();
+            out.extend(
+                found
+                    .into_iter()
+                    .filter(|f| target.is_none() || f.canonicalize().ok() != target),
+            );
+        } else {
+            out.push(input.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn collect_databases(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            collect_databases(&path, out)?;
+        } else if kind.is_file() && path.extension().is_some_and(|e| e == "db") {
+            out.push(path);
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

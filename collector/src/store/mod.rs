@@ -4,6 +4,7 @@
 //! all-or-nothing); a build whose fingerprint is already stored is not written again.
 //! Concurrent writers (parallel CI jobs on one file) wait on each other with a busy timeout.
 
+mod filter;
 mod merge;
 mod read;
 pub mod schema;
@@ -14,8 +15,9 @@ use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
-pub use merge::MergeStats;
-pub use read::{BuildFilter, BuildRow};
+pub use filter::{BuildFilter, FilterError};
+pub use merge::{expand_inputs, MergeStats};
+pub use read::BuildRow;
 pub use write::{Inserted, SourceInfo, BATCH_STEPS};
 
 /// Errors from the store.

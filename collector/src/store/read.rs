@@ -2,45 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{params_from_iter, types::Value, Row};
+use rusqlite::{params_from_iter, Row};
+
+use super::filter::BuildFilter;
 
 use super::{sql, Store, StoreError};
 use crate::event::Nanos;
 use crate::model::{Build, BuildStatus, Format, LayerOp, LayerRef, Outcome, Step, StepKind};
-
-/// Which builds to list.
-#[derive(Debug, Clone, Default)]
-pub struct BuildFilter {
-    /// Every pair must match (`key=value`).
-    pub labels: Vec<(String, String)>,
-    /// Builds started at or after this time.
-    pub since: Option<Nanos>,
-    pub until: Option<Nanos>,
-    pub limit: Option<usize>,
-}
-
-impl BuildFilter {
-    /// The filter's labels and time window as an SQL condition on the `builds` table aliased
-    /// `alias`, with its parameters (bound, never spliced); `limit` is not part of it.
-    pub fn sql_condition(&self, alias: &str) -> (String, Vec<Value>) {
-        let mut text = String::from("1 = 1");
-        let mut args: Vec<Value> = Vec::new();
-        for (k, v) in &self.labels {
-            text.push_str(&format!(" AND EXISTS (SELECT 1 FROM labels l WHERE l.build_id = {alias}.id AND l.key = ? AND l.value = ?)"));
-            args.push(Value::Text(k.clone()));
-            args.push(Value::Text(v.clone()));
-        }
-        if let Some(s) = self.since {
-            text.push_str(&format!(" AND {alias}.started_at >= ?"));
-            args.push(Value::Integer(s));
-        }
-        if let Some(u) = self.until {
-            text.push_str(&format!(" AND {alias}.started_at < ?"));
-            args.push(Value::Integer(u));
-        }
-        (text, args)
-    }
-}
 
 /// One row of `builds` with its labels.
 #[derive(Debug, Clone)]
@@ -110,6 +78,19 @@ impl Store {
             row.labels = labels;
         }
         Ok(())
+    }
+
+    /// The most recently stored build (by the time it was stored, then started), if any: the
+    /// one a CI step just ingested.
+    pub fn last_stored_id(&self) -> Result<Option<String>, StoreError> {
+        // The outer SELECT always returns one row: NULL when the store is empty.
+        self.conn
+            .query_row(
+                "SELECT (SELECT id FROM builds ORDER BY ingested_at DESC, started_at DESC, id LIMIT 1)",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| sql(&self.path, e))
     }
 
     /// Resolves a build id or unique id prefix (at least 4 characters).

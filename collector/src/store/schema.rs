@@ -3,6 +3,18 @@
 //! Documented in `docs/schema.md`. Migrations only ever append: a database written by a newer
 //! buildprof (a higher version than [`LATEST`]) is refused rather than misread.
 
+/// Every table, parents first: the order `export --table all` writes them and `merge` copies
+/// them in (each child table is keyed by `build_id`).
+pub const TABLES: &[&str] = &[
+    "builds",
+    "steps",
+    "labels",
+    "step_inputs",
+    "cache_operations",
+    "cache_layers",
+    "sources",
+];
+
 /// Each entry migrates from version `i` to `i + 1`.
 pub const MIGRATIONS: &[&str] = &[V1];
 

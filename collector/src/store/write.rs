@@ -15,6 +15,17 @@ pub struct SourceInfo {
     pub ingested_at: Nanos,
 }
 
+impl SourceInfo {
+    /// A source read now.
+    pub fn now(path: impl Into<String>, bytes: u64) -> SourceInfo {
+        SourceInfo {
+            path: path.into(),
+            bytes,
+            ingested_at: crate::time::now_ns(),
+        }
+    }
+}
+
 /// Whether an insert stored something new.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Inserted {
@@ -74,6 +85,23 @@ impl Store {
             results.extend(batch.iter().map(|(b, s)| self.insert_build(b, s)));
         }
         results
+    }
+
+    /// Sets `labels` on every build (a label given here replaces one of the same key the build
+    /// carried) and stores the builds as the builds of one input ([`Store::insert_builds`]):
+    /// what `ingest`, `record`, `build`, experiments and the demo all do with what they read.
+    /// Results are in the order of `builds`.
+    pub fn insert_labelled(
+        &mut self,
+        builds: &mut [Build],
+        labels: &[(String, String)],
+        source: &SourceInfo,
+    ) -> Vec<Result<Inserted, StoreError>> {
+        for build in builds.iter_mut() {
+            build.labels.extend(labels.iter().cloned());
+        }
+        let batch: Vec<_> = builds.iter().map(|b| (b, source)).collect();
+        self.insert_builds(&batch)
     }
 
     fn insert_batch(&mut self, batch: &[(&Build, &SourceInfo)]) -> rusqlite::Result<Vec<Inserted>> {

@@ -1,0 +1,144 @@
+//! The `--json` output contract of `builds` and `show` (documented in `docs/json.md`).
+//!
+//! These types are public: fields may be added, never renamed or removed. They are kept apart
+//! from the collector's model so the model can change without breaking users' scripts.
+
+use std::collections::BTreeMap;
+
+use collector::model::{Build, Step};
+use collector::store::BuildRow;
+use collector::time::{format_rfc3339, ns_to_ms};
+use serde::Serialize;
+
+/// One build, as `builds --json` lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BuildJson {
+    pub id: String,
+    pub source: String,
+    pub format: String,
+    pub status: String,
+    pub error: Option<String>,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub duration_ms: Option<i64>,
+    pub step_count: i64,
+    pub cached_count: i64,
+    pub pulled_count: i64,
+    pub executed_count: i64,
+    pub failed_count: i64,
+    pub canceled_count: i64,
+    pub lazy_miss_count: i64,
+    pub failed_step: Option<String>,
+    pub labels: BTreeMap<String, String>,
+}
+
+impl From<&BuildRow> for BuildJson {
+    fn from(r: &BuildRow) -> Self {
+        BuildJson {
+            id: r.id.clone(),
+            source: r.source.clone(),
+            format: r.format.as_str().into(),
+            status: r.status.as_str().into(),
+            error: r.error.clone(),
+            started_at: r.started_at.map(format_rfc3339),
+            finished_at: r.finished_at.map(format_rfc3339),
+            duration_ms: r.duration_ns.map(ns_to_ms),
+            step_count: r.step_count,
+            cached_count: r.cached_count,
+            pulled_count: r.pulled_count,
+            executed_count: r.executed_count,
+            failed_count: r.failed_count,
+            canceled_count: r.canceled_count,
+            lazy_miss_count: r.lazy_miss_count,
+            failed_step: r.failed_step.clone(),
+            labels: r.labels.clone(),
+        }
+    }
+}
+
+/// One build with its steps, as `show --json` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShowJson {
+    #[serde(flatten)]
+    pub build: BuildJson,
+    pub reference: Option<String>,
+    pub builder: Option<String>,
+    pub reported_total_steps: Option<i64>,
+    pub reported_cached_steps: Option<i64>,
+    pub reported_completed_steps: Option<i64>,
+    pub warnings: Vec<String>,
+    pub cache_imports: Vec<String>,
+    pub steps: Vec<StepJson>,
+}
+
+/// One step in `show --json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepJson {
+    pub seq: u32,
+    pub digest: String,
+    pub name: String,
+    pub instruction: String,
+    pub stage: Option<String>,
+    pub stage_index: Option<u32>,
+    pub stage_total: Option<u32>,
+    pub platform: Option<String>,
+    pub kind: String,
+    pub outcome: String,
+    pub lazy_miss: bool,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub duration_ms: i64,
+    pub pull_ms: i64,
+    pub pulled_bytes: i64,
+    pub pulled_layers: u32,
+    pub log_lines: u64,
+    pub log_bytes: u64,
+    pub layers_written: u32,
+    pub error: Option<String>,
+    pub inputs: Vec<String>,
+}
+
+impl From<&Step> for StepJson {
+    fn from(s: &Step) -> Self {
+        StepJson {
+            seq: s.seq,
+            digest: s.digest.clone(),
+            name: s.name.clone(),
+            instruction: s.instruction.clone(),
+            stage: s.stage.clone(),
+            stage_index: s.stage_index,
+            stage_total: s.stage_total,
+            platform: s.platform.clone(),
+            kind: s.kind.as_str().into(),
+            outcome: s.outcome.as_str().into(),
+            lazy_miss: s.lazy_miss,
+            started_at: s.started_at.map(format_rfc3339),
+            finished_at: s.finished_at.map(format_rfc3339),
+            duration_ms: ns_to_ms(s.duration_ns),
+            pull_ms: ns_to_ms(s.pull_ns),
+            pulled_bytes: s.pulled_bytes,
+            pulled_layers: s.pulled_layers,
+            log_lines: s.log_lines,
+            log_bytes: s.log_bytes,
+            layers_written: s.layers_written,
+            error: s.error.clone(),
+            inputs: s.inputs.clone(),
+        }
+    }
+}
+
+impl ShowJson {
+    pub fn new(row: &BuildRow, build: &Build) -> ShowJson {
+        ShowJson {
+            build: BuildJson::from(row),
+            reference: build.reference.clone(),
+            builder: build.builder.clone(),
+            reported_total_steps: build.reported_total_steps,
+            reported_cached_steps: build.reported_cached_steps,
+            reported_completed_steps: build.reported_completed_steps,
+            warnings: build.warnings.clone(),
+            cache_imports: build.cache_imports.clone(),
+            steps: build.steps.iter().map(StepJson::from).collect(),
+        }
+    }
+}

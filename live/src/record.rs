@@ -1,0 +1,146 @@
+//! Recording: `buildprof record -- CMD...` (a build command run, its output passed through
+//! unchanged) and `ingest - --tee` (a pipe echoed as it arrives), each stored with its labels.
+//!
+//! Telemetry never breaks a build: [`record_command`] gives back the command's own exit code
+//! even when the output held no progress or the database could not be written; what went
+//! wrong comes back as notes and errors for the caller to say.
+
+use std::ffi::OsString;
+use std::io::{Read, Write};
+
+use collector::assemble::AssembleOptions;
+use collector::model::{Build, Format};
+use collector::store::{Inserted, SourceInfo, Store, StoreError};
+
+use crate::capture::{CaptureConfig, CaptureOutcome};
+use crate::command::{CommandOutput, RecordedCommand};
+use crate::interrupt;
+use crate::tee::tee_capture;
+
+/// What a capture left in the database.
+#[derive(Debug, Default)]
+pub struct Stored {
+    /// The builds as stored (labels set), with whether each was new.
+    pub builds: Vec<(Build, Inserted)>,
+    /// What the caller should say besides the builds: no progress found, decoding stopped.
+    pub notes: Vec<String>,
+}
+
+/// Stores the builds a capture decoded, labelled, as one input named `source`.
+pub fn store_capture(
+    store: &mut Store,
+    capture: &CaptureOutcome,
+    labels: &[(String, String)],
+    source: &str,
+) -> Result<Stored, StoreError> {
+    let mut stored = Stored::default();
+    if capture.format.is_none() {
+        stored.notes.push(format!(
+            "no BuildKit progress in the output ({} bytes); nothing recorded (build with --progress=plain or --progress=rawjson)",
+            capture.bytes
+        ));
+        return Ok(stored);
+    }
+    if let Some(e) = &capture.error {
+        stored.notes.push(format!(
+            "warning: decoding stopped: {e}; what came before is stored as incomplete"
+        ));
+    }
+    let mut builds = capture.builds.clone();
+    let results =
+        store.insert_labelled(&mut builds, labels, &SourceInfo::now(source, capture.bytes));
+    for (build, inserted) in builds.into_iter().zip(results) {
+        stored.builds.push((build, inserted?));
+    }
+    Ok(stored)
+}
+
+/// What to record: the command and how to keep its build.
+#[derive(Debug, Clone)]
+pub struct RecordRequest {
+    /// The command and its arguments (run without a shell).
+    pub argv: Vec<OsString>,
+    pub labels: Vec<(String, String)>,
+    /// The progress format it prints, or `None` to sniff it.
+    pub format: Option<Format>,
+    pub options: AssembleOptions,
+}
+
+/// How a recorded command ended.
+#[derive(Debug)]
+pub enum Recording {
+    /// The command could not be started: nothing ran. `exit_code` is a shell's (127 when the
+    /// program does not exist, 126 otherwise).
+    NotStarted {
+        program: String,
+        error: std::io::Error,
+        exit_code: u8,
+    },
+    /// The command ran and ended with `exit_code` (128 + N for a signal N); its build was
+    /// stored, or storing it failed.
+    Ran {
+        exit_code: u8,
+        stored: Result<Stored, StoreError>,
+    },
+}
+
+/// Runs the command with its output passed through, and stores the build it printed.
+pub fn record_command(store: &mut Store, request: RecordRequest) -> std::io::Result<Recording> {
+    interrupt::install()?;
+    let cmd = RecordedCommand {
+        argv: request.argv,
+        ..RecordedCommand::default()
+    };
+    // The command line is stored as the build's source: mask secrets in it (`--build-arg`s).
+    let source = request
+        .options
+        .redactor
+        .apply(&format!("record: {}", cmd.display()));
+    let config = CaptureConfig {
+        source: source.clone(),
+        format: request.format,
+        options: request.options,
+    };
+    let run = match cmd.run(CommandOutput::Passthrough, config, None) {
+        Ok(r) => r,
+        Err(error) => {
+            let exit_code = if error.kind() == std::io::ErrorKind::NotFound {
+                127
+            } else {
+                126
+            };
+            return Ok(Recording::NotStarted {
+                program: cmd
+                    .argv
+                    .first()
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                error,
+                exit_code,
+            });
+        }
+    };
+    Ok(Recording::Ran {
+        exit_code: run.exit_code().clamp(0, 255) as u8,
+        stored: store_capture(store, &run.capture, &request.labels, &source),
+    })
+}
+
+/// `ingest - --tee`: copies `input` to `echo` as it arrives and stores the build it carries.
+pub fn tee_and_store(
+    store: &mut Store,
+    input: impl Read,
+    echo: impl Write,
+    labels: &[(String, String)],
+    format: Option<Format>,
+    options: AssembleOptions,
+) -> anyhow::Result<Stored> {
+    let source = "<stdin>";
+    let config = CaptureConfig {
+        source: source.to_string(),
+        format,
+        options,
+    };
+    let capture = tee_capture(input, echo, config)?;
+    Ok(store_capture(store, &capture, labels, source)?)
+}

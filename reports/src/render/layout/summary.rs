@@ -1,0 +1,161 @@
+//! The CI job summary's sections: the build against its baseline, its step counts, where it
+//! failed, what busted the cache, its slowest steps.
+
+use super::{metric, table, Better, Unit};
+use crate::job_summary::model::JobSummary;
+use crate::render::doc::{Block, Doc, MetricSet, Span};
+use crate::render::fmt::duration_ms;
+use crate::render::table::Align;
+use crate::weekly::model::Change;
+
+/// The CI job summary's sections.
+pub fn summary(s: &JobSummary) -> Doc {
+    let mut blocks = Vec::new();
+    for section in [against_baseline, counts, failure, busts, slowest_steps] {
+        section(s, &mut blocks);
+    }
+    Doc {
+        title: "buildprof: build summary".into(),
+        subtitle: subtitle(s),
+        blocks,
+    }
+}
+
+/// Wall time and hit ratio against the baseline's medians.
+fn against_baseline(s: &JobSummary, blocks: &mut Vec<Block>) {
+    let base = s.baseline.as_ref();
+    let previous = match base {
+        Some(b) => format!("{} median of {}", b.label, b.n),
+        None => "baseline".into(),
+    };
+    let wall = Change::new(
+        s.wall_ms.map(|v| v as f64),
+        base.and_then(|b| b.median_wall_ms).map(|v| v as f64),
+    );
+    let hits = Change::new(s.hit_ratio, base.and_then(|b| b.median_hit_ratio));
+    blocks.push(Block::Metrics(MetricSet {
+        current: "this build".into(),
+        previous,
+        items: vec![
+            metric("Wall time", &wall, Unit::Ms, Better::Lower),
+            metric("Cache hit ratio", &hits, Unit::Ratio, Better::Higher),
+        ],
+    }));
+}
+
+/// Steps per outcome, lazy misses named.
+fn counts(s: &JobSummary, blocks: &mut Vec<Block>) {
+    let mut counts = format!(
+        "{} steps: {} cached, {} pulled, {} executed",
+        s.steps, s.cached, s.pulled, s.executed
+    );
+    if s.lazy_misses > 0 {
+        counts.push_str(&format!(
+            " ({} reported cached but ran: lazy miss{})",
+            s.lazy_misses,
+            if s.lazy_misses == 1 { "" } else { "es" }
+        ));
+    }
+    counts.push('.');
+    blocks.push(Block::Para(vec![Span::Text(counts)]));
+    if s.baseline.is_none() {
+        blocks.push(Block::Para(vec![Span::Text(
+            "No baseline builds to compare with.".into(),
+        )]));
+    }
+}
+
+/// The step that failed the build, with its error.
+fn failure(s: &JobSummary, blocks: &mut Vec<Block>) {
+    if let Some(f) = &s.failed_step {
+        let mut p = vec![Span::Strong("Failed at".into()), Span::Text(" ".into())];
+        p.push(Span::Code(f.clone()));
+        if let Some(e) = &s.error {
+            p.push(Span::Text(": ".into()));
+            p.push(Span::Code(e.clone()));
+        }
+        blocks.push(Block::Para(p));
+    }
+}
+
+/// Where the cache chain broke in this build.
+fn busts(s: &JobSummary, blocks: &mut Vec<Block>) {
+    blocks.push(Block::Heading("What busted the cache".into()));
+    let busts = s.busts.as_deref().unwrap_or_default();
+    if s.busts.is_none() {
+        blocks.push(Block::Para(vec![Span::Text(
+            "Not worked out for this build.".into(),
+        )]));
+    } else if busts.is_empty() {
+        blocks.push(Block::Para(vec![Span::Text(
+            "Nothing: no step ran after a cache hit in its stage.".into(),
+        )]));
+    } else {
+        let mut t = table(
+            &[
+                ("Busted at", Align::Left),
+                ("Stage", Align::Left),
+                ("Why", Align::Left),
+                ("Steps re-run", Align::Right),
+                ("Cost", Align::Right),
+            ],
+            &[0, 1],
+            "busts",
+        );
+        for b in busts {
+            let why = if b.cause == "lazy_miss" {
+                "lazy miss: the imported cache lacked its layers"
+            } else {
+                "changed: its instruction or input files"
+            };
+            t.table.push(vec![
+                b.instruction.clone(),
+                b.stage.clone().unwrap_or_default(),
+                why.into(),
+                b.steps_rerun.to_string(),
+                duration_ms(b.cost_ms),
+            ]);
+        }
+        blocks.push(Block::Table(t));
+    }
+}
+
+/// The build's longest steps.
+fn slowest_steps(s: &JobSummary, blocks: &mut Vec<Block>) {
+    blocks.push(Block::Heading("Slowest steps".into()));
+    let mut t = table(
+        &[
+            ("Step", Align::Left),
+            ("Outcome", Align::Left),
+            ("Time", Align::Right),
+        ],
+        &[0],
+        "steps",
+    );
+    for st in &s.slowest_steps {
+        t.table.push(vec![
+            st.name.clone(),
+            st.outcome.replace('_', " "),
+            duration_ms(st.duration_ms),
+        ]);
+    }
+    blocks.push(Block::Table(t));
+}
+
+/// The build's id, source and status, under the title.
+fn subtitle(s: &JobSummary) -> Vec<Span> {
+    let id: String = s.build_id.chars().take(12).collect();
+    let mut subtitle = vec![
+        Span::Text("Build ".into()),
+        Span::Code(id),
+        Span::Text(" from ".into()),
+        Span::Code(s.source.clone()),
+        Span::Text(": ".into()),
+        Span::Strong(s.status.clone()),
+    ];
+    if let Some(w) = s.wall_ms {
+        subtitle.push(Span::Text(format!(" in {}", duration_ms(w))));
+    }
+    subtitle.push(Span::Text(".".into()));
+    subtitle
+}

@@ -1,0 +1,137 @@
+//! `buildprof busts` for the terminal: one build's busts, or the instructions that bust most.
+
+use analyzer::bust_report::{BuildBusts, BustSummary};
+use analyzer::busts::{Bust, BustCause};
+
+use crate::render::fmt::{duration_ms, opt_duration_ms, percent, step_label};
+use crate::render::fmt::{ellipsize, printable};
+use crate::render::table::{Align, Table};
+
+/// "busted at `COPY . /src` in stage build: 7 steps re-ran, 3m12s".
+pub fn sentence(b: &Bust) -> String {
+    let stage = match &b.stage {
+        Some(s) => format!(" in stage {}", printable(s)),
+        None => String::new(),
+    };
+    let cause = match b.cause {
+        BustCause::Changed => "busted",
+        BustCause::LazyMiss => {
+            "lazy miss (reported cached, its layers were not in the imported cache)"
+        }
+    };
+    let mut s = format!(
+        "{cause} at `{}`{stage}: {} step{} re-ran, {}",
+        printable(&ellipsize(&b.instruction, 80)),
+        b.reran_steps,
+        if b.reran_steps == 1 { "" } else { "s" },
+        duration_ms(b.rerun_ms)
+    );
+    if let Some(p) = &b.previous {
+        let short: String = p.build_id.chars().take(12).collect();
+        let changed = b.cause == BustCause::Changed;
+        let was = match (&p.outcome, p.digest_changed) {
+            (None, _) => "had no such step".to_string(),
+            (Some(o), Some(true)) if changed => {
+                format!(
+                    "had it {o}, with another digest (its instruction or an earlier step changed)"
+                )
+            }
+            (Some(o), Some(false)) if changed => {
+                format!("had it {o}, same digest (a file it reads changed)")
+            }
+            (Some(o), _) => format!("had it {o}"),
+        };
+        s.push_str(&format!(
+            "; the previous build on branch {} ({short}) {was}",
+            printable(&p.branch)
+        ));
+    }
+    s
+}
+
+pub fn render_build(b: &BuildBusts) -> String {
+    let mut out = format!(
+        "{} {} in {}: {} instructions, {} hit the cache, {} ran\n",
+        b.build_id.chars().take(12).collect::<String>(),
+        b.status,
+        opt_duration_ms(b.wall_ms),
+        b.instruction_steps,
+        b.hits,
+        b.ran_steps
+    );
+    match (&b.branch, &b.previous_build) {
+        (Some(br), Some(p)) => out.push_str(&format!(
+            "branch {}: compared with the previous build {}\n",
+            printable(br),
+            p.chars().take(12).collect::<String>()
+        )),
+        (Some(br), None) => out.push_str(&format!(
+            "branch {}: no earlier build on it to compare with\n",
+            printable(br)
+        )),
+        (None, _) => out.push_str("no branch label: nothing to compare with\n"),
+    }
+    out.push('\n');
+    if b.busts.is_empty() {
+        out.push_str(if b.cold {
+            "no bust: no instruction hit the cache at all (a cold builder or an empty cache)\n"
+        } else {
+            "no bust: every stage's cache chain held\n"
+        });
+        return out;
+    }
+    for bust in &b.busts {
+        out.push_str(&sentence(bust));
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "\ntime lost to busts: {}\n",
+        duration_ms(b.bust_ms)
+    ));
+    out
+}
+
+pub fn render_summary(s: &BustSummary) -> String {
+    let mut out = format!(
+        "{} busts in {} of {} builds, {} of steps re-run\n\n",
+        s.busts,
+        s.builds_with_busts,
+        s.builds,
+        duration_ms(s.total_rerun_ms)
+    );
+    if s.instructions.is_empty() {
+        return out;
+    }
+    let mut t = Table::new(&[
+        ("BUSTED AT", Align::Left),
+        ("BUSTS", Align::Right),
+        ("LAZY", Align::Right),
+        ("OF BUILDS", Align::Right),
+        ("RE-RUN STEPS", Align::Right),
+        ("MEDIAN COST", Align::Right),
+        ("TOTAL COST", Align::Right),
+    ]);
+    for i in &s.instructions {
+        t.push(vec![
+            ellipsize(&step_label(i.stage.as_deref(), &i.instruction), 64),
+            i.busts.to_string(),
+            i.lazy_misses.to_string(),
+            percent(i.share_of_builds),
+            format!("{:.0}", i.median_reran_steps),
+            duration_ms(i.median_rerun_ms),
+            duration_ms(i.total_rerun_ms),
+        ]);
+    }
+    out.push_str(&t.to_text());
+    if !s.costliest.is_empty() {
+        out.push_str("\ncostliest:\n");
+        for b in &s.costliest {
+            out.push_str(&format!(
+                "  {}  {}\n",
+                b.build_id.chars().take(12).collect::<String>(),
+                sentence(b)
+            ));
+        }
+    }
+    out
+}

@@ -1,0 +1,13 @@
+//! Terminal output of the commands: plain text tables built from [`super::table::Table`] and
+//! [`super::fmt`], one file per command (or pair of commands that show the same thing).
+
+pub mod builds;
+pub mod busts;
+pub mod compare;
+pub mod experiment;
+pub mod metrics;
+pub mod steps;
+pub mod stored;
+pub mod trends;
+
+pub use builds::{builds_table, show_build};

@@ -1,0 +1,51 @@
+//! What `ingest`, `record` and `build` say of each build they stored:
+//! `stored 1a2b3c4d5e6f succeeded (rawjson, 20 steps: 5 cached, 1 pulled, 14 executed, 2 lazy)
+//! from build.json`.
+
+use collector::model::Build;
+use collector::store::Inserted;
+
+use crate::render::fmt::printable;
+
+/// `VERB ID STATUS (FORMAT, N steps: x cached, y pulled, z executed`, left open for the rest.
+fn build_line(b: &Build, inserted: Inserted, verb: &str) -> String {
+    let c = b.counts();
+    let verb = match inserted {
+        Inserted::New => verb,
+        Inserted::Existing => "already stored",
+    };
+    format!(
+        "{verb} {} {} ({}, {} steps: {} cached, {} pulled, {} executed",
+        &b.id[..12.min(b.id.len())],
+        b.status.as_str(),
+        b.format.as_str(),
+        b.steps.len(),
+        c.cached,
+        c.pulled,
+        c.executed,
+    )
+}
+
+/// `ingest`: the build, its lazy misses, and the input it came from.
+pub fn stored_line(b: &Build, inserted: Inserted, input: &str) -> String {
+    let lazy = b.counts().lazy_miss;
+    let mut text = build_line(b, inserted, "stored");
+    if lazy > 0 {
+        text.push_str(&format!(", {lazy} lazy"));
+    }
+    format!("{text}) from {}", printable(input))
+}
+
+/// `record`, `build`, `ingest --tee`: the build, its failed steps and its wall time.
+pub fn recorded_line(b: &Build, inserted: Inserted) -> String {
+    let c = b.counts();
+    let mut text = build_line(b, inserted, "recorded");
+    if c.failed > 0 {
+        text.push_str(&format!(", {} failed", c.failed));
+    }
+    if let Some(d) = b.duration_ns {
+        text.push_str(&format!(", {:.1}s", d as f64 / 1e9));
+    }
+    text.push(')');
+    text
+}

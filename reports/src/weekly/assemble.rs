@@ -1,0 +1,316 @@
+//! Putting a [`Report`] together from the analyzer's result structs (per-build metrics and
+//! their totals, trends, busts, step statistics, the strategy comparison) and the collector's
+//! model. No analysis happens here: only selection, conversion to the report's units, and
+//! layout data.
+
+use std::collections::BTreeMap;
+
+use analyzer::bust_report::BustSummary;
+use analyzer::compare::Comparison;
+use analyzer::metrics::BuildMetrics;
+use analyzer::step_stats::StepStats;
+use analyzer::totals::Totals;
+use analyzer::trends::{TrendRow, Trends};
+use collector::model::Build;
+use collector::store::BuildRow;
+use collector::time::format_rfc3339;
+
+use super::model::{
+    BuildPoint, CacheBust, Change, Headline, Report, ReportPeriod, SlowStep, StrategyGroup,
+    StrategyTable, Week,
+};
+use crate::timeline::Timeline;
+
+const DAY_NS: i64 = 86_400 * 1_000_000_000;
+
+/// Labels whose values name a cache strategy or an experiment's variants, most specific first.
+pub const STRATEGY_LABELS: [&str; 7] = [
+    "strategy",
+    "cache_strategy",
+    "cache-strategy",
+    "cache_mode",
+    "cache",
+    "variant",
+    "experiment",
+];
+
+/// The first strategy-like label with at least two values among `rows`.
+pub fn strategy_label(rows: &[BuildRow]) -> Option<&'static str> {
+    STRATEGY_LABELS.into_iter().find(|k| {
+        let mut values = rows.iter().filter_map(|r| r.labels.get(*k));
+        let first = values.next();
+        first.is_some() && values.any(|v| Some(v) != first)
+    })
+}
+
+/// The Monday 00:00 UTC that starts the week holding `t` (Unix ns).
+pub fn week_start(t: i64) -> i64 {
+    // 1970-01-01 was a Thursday: shift by three days so weeks start on Mondays.
+    (t + 3 * DAY_NS).div_euclid(7 * DAY_NS) * 7 * DAY_NS - 3 * DAY_NS
+}
+
+/// What [`report`] is made from.
+pub struct ReportInputs<'a> {
+    pub generated_at: i64,
+    /// The `--label` filters.
+    pub scope: &'a [(String, String)],
+    /// The period `[since, until)` and the previous one `[previous_since, since)` (Unix ns).
+    pub since: i64,
+    pub until: i64,
+    pub previous_since: i64,
+    /// Metrics of the builds of the period and of the previous period.
+    pub current: &'a [BuildMetrics],
+    pub previous: &'a [BuildMetrics],
+    /// The period's builds with their labels.
+    pub rows: &'a [BuildRow],
+    /// Weekly trends from the Monday `trend_since` to `until`.
+    pub trends: &'a Trends,
+    pub trend_since: i64,
+    pub busts: &'a BustSummary,
+    pub steps: &'a StepStats,
+    /// The period's builds compared by [`strategy_label`], when they have one.
+    pub comparison: Option<&'a Comparison>,
+    /// The period's slowest build, loaded whole.
+    pub slowest_build: Option<&'a Build>,
+}
+
+/// The analyzer's milliseconds as the report's whole milliseconds.
+fn whole_ms(v: f64) -> i64 {
+    v.round() as i64
+}
+
+/// The weekly report.
+pub fn report(i: &ReportInputs<'_>) -> Report {
+    let groups = StrategyGroups::of(i);
+    Report {
+        title: title(i.since, i.until),
+        generated_at: format_rfc3339(i.generated_at),
+        scope: i.scope.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+        period: ReportPeriod {
+            since: format_rfc3339(i.since),
+            until: format_rfc3339(i.until),
+        },
+        previous_period: ReportPeriod {
+            since: format_rfc3339(i.previous_since),
+            until: format_rfc3339(i.since),
+        },
+        headline: headline(i.current, i.previous),
+        weeks: weeks(i.trends, i.trend_since, i.until),
+        builds: builds(i.current, &groups),
+        cache_busts: cache_busts(i.busts),
+        slowest_steps: slowest_steps(i.steps),
+        strategies: i.comparison.map(|c| strategies(c, i.current, &groups)),
+        slowest_build: i.slowest_build.map(Timeline::from_build),
+        notes: notes(i),
+    }
+}
+
+/// `Weekly build report, 2026-11-16 to 2026-11-23` (or `Build report, ...` for other lengths).
+fn title(since: i64, until: i64) -> String {
+    let day = |t: i64| -> String { format_rfc3339(t).chars().take(10).collect() };
+    let days = (until - since) as f64 / DAY_NS as f64;
+    if (days - 7.0).abs() < 0.01 {
+        format!("Weekly build report, {} to {}", day(since), day(until))
+    } else {
+        format!("Build report, {} to {}", day(since), day(until))
+    }
+}
+
+/// The period's totals against the previous period's.
+fn headline(current: &[BuildMetrics], previous: &[BuildMetrics]) -> Headline {
+    let (now, before) = (Totals::of(current), Totals::of(previous));
+    Headline {
+        builds: Change::new(Some(now.builds), Some(before.builds)),
+        failures: Change::new(Some(now.failures), Some(before.failures)),
+        median_wall_ms: Change::new(now.median_wall_ms, before.median_wall_ms),
+        p90_wall_ms: Change::new(now.p90_wall_ms, before.p90_wall_ms),
+        hit_ratio: Change::new(now.hit_ratio, before.hit_ratio),
+        time_saved_ms: Change::new(now.saved_ms, before.saved_ms),
+        bust_cost_ms: Change::new(now.bust_ms, before.bust_ms),
+    }
+}
+
+/// One row per week from the Monday of `trend_since` to `until`, weeks without builds included.
+fn weeks(trends: &Trends, trend_since: i64, until: i64) -> Vec<Week> {
+    let by_start: BTreeMap<&str, &TrendRow> = trends
+        .periods
+        .iter()
+        .map(|p| (p.start.get(..10).unwrap_or(&p.start), p))
+        .collect();
+    let mut weeks = Vec::new();
+    let mut w = week_start(trend_since);
+    while w < until {
+        let day: String = format_rfc3339(w).chars().take(10).collect();
+        weeks.push(match by_start.get(day.as_str()) {
+            Some(p) => Week {
+                week_start: day,
+                builds: p.builds,
+                failures: p.failures,
+                median_wall_ms: p.median_wall_ms.map(whole_ms),
+                p90_wall_ms: p.p90_wall_ms.map(whole_ms),
+                hit_ratio: p.hit_ratio,
+                time_saved_ms: Some(whole_ms(p.saved_ms)),
+                bust_cost_ms: Some(whole_ms(p.bust_ms)),
+            },
+            None => Week {
+                week_start: day,
+                builds: 0,
+                failures: 0,
+                median_wall_ms: None,
+                p90_wall_ms: None,
+                hit_ratio: None,
+                time_saved_ms: None,
+                bust_cost_ms: None,
+            },
+        });
+        w += 7 * DAY_NS;
+    }
+    weeks
+}
+
+/// Which strategy group each build of the period is in (by the comparison's label).
+struct StrategyGroups<'a> {
+    key: Option<String>,
+    labels: BTreeMap<&'a str, &'a BTreeMap<String, String>>,
+}
+
+impl<'a> StrategyGroups<'a> {
+    fn of(i: &ReportInputs<'a>) -> StrategyGroups<'a> {
+        StrategyGroups {
+            key: i.comparison.map(|c| c.by.clone()),
+            labels: i.rows.iter().map(|r| (r.id.as_str(), &r.labels)).collect(),
+        }
+    }
+
+    fn group_of(&self, id: &str) -> Option<String> {
+        let key = self.key.as_deref()?;
+        self.labels.get(id).and_then(|l| l.get(key)).cloned()
+    }
+}
+
+fn builds(current: &[BuildMetrics], groups: &StrategyGroups<'_>) -> Vec<BuildPoint> {
+    current
+        .iter()
+        .map(|m| BuildPoint {
+            id: m.id.clone(),
+            started_at: m.started_at.clone(),
+            status: m.status.clone(),
+            wall_ms: m.wall_ms.map(whole_ms),
+            hit_ratio: m.hit_ratio,
+            group: groups.group_of(&m.id),
+        })
+        .collect()
+}
+
+fn cache_busts(busts: &BustSummary) -> Vec<CacheBust> {
+    busts
+        .instructions
+        .iter()
+        .map(|b| CacheBust {
+            stage: b.stage.clone(),
+            instruction: b.instruction.clone(),
+            busts: b.busts,
+            lazy_misses: b.lazy_misses,
+            share_of_builds: b.share_of_builds,
+            median_reran_steps: b.median_reran_steps,
+            total_rerun_ms: whole_ms(b.total_rerun_ms),
+            median_rerun_ms: whole_ms(b.median_rerun_ms),
+        })
+        .collect()
+}
+
+fn slowest_steps(steps: &StepStats) -> Vec<SlowStep> {
+    steps
+        .steps
+        .iter()
+        .map(|s| SlowStep {
+            stage: s.stage.clone(),
+            instruction: s.instruction.clone(),
+            runs: s.runs,
+            executed_runs: s.executed_runs,
+            hit_rate: s.hit_rate,
+            median_executed_ms: s.median_executed_ms.map(whole_ms),
+            p90_executed_ms: s.p90_executed_ms.map(whole_ms),
+            total_ms: whole_ms(s.total_ms),
+            trend: s.trend,
+        })
+        .collect()
+}
+
+/// The comparison's groups, each with the pooled hit ratio of its succeeded builds.
+fn strategies(
+    c: &Comparison,
+    current: &[BuildMetrics],
+    groups: &StrategyGroups<'_>,
+) -> StrategyTable {
+    let rows = c
+        .groups
+        .iter()
+        .map(|g| {
+            let members: Vec<&BuildMetrics> = current
+                .iter()
+                .filter(|m| m.status == "succeeded")
+                .filter(|m| groups.group_of(&m.id).as_deref() == Some(g.value.as_str()))
+                .collect();
+            let steps: u64 = members.iter().map(|m| m.instruction_steps as u64).sum();
+            let hits: u64 = members.iter().map(|m| m.hits as u64).sum();
+            let vs = g.vs_baseline.as_ref();
+            StrategyGroup {
+                value: g.value.clone(),
+                n: g.n as u32,
+                median_ms: Some(whole_ms(g.median)),
+                p90_ms: Some(whole_ms(g.p90)),
+                hit_ratio: (steps > 0).then(|| hits as f64 / steps as f64),
+                diff_median_ms: vs.map(|v| whole_ms(v.diff_median)),
+                ci_low_ms: vs.and_then(|v| v.ci_low).map(whole_ms),
+                ci_high_ms: vs.and_then(|v| v.ci_high).map(whole_ms),
+                p_value: vs.and_then(|v| v.p_value),
+                verdict: vs.map(|v| v.verdict.clone()),
+            }
+        })
+        .collect();
+    StrategyTable {
+        label: c.by.clone(),
+        baseline: Some(c.baseline.clone()),
+        groups: rows,
+    }
+}
+
+/// What the reader should know about the figures.
+fn notes(i: &ReportInputs<'_>) -> Vec<String> {
+    let mut notes = Vec::new();
+    let without_history: u32 = i.current.iter().map(|m| m.hits_without_history).sum();
+    if without_history > 0 {
+        notes.push(format!(
+            "Time saved counts each cache hit at the typical run time of the same step in the period; \
+             {without_history} hits had no clean run to price them and count as nothing."
+        ));
+    }
+    if i.trends.builds_without_start > 0 {
+        notes.push(format!(
+            "{} builds without a start time (plain logs without timestamps) cannot be placed in time and are left out.",
+            i.trends.builds_without_start
+        ));
+    }
+    if i.current.is_empty() {
+        notes.push("No builds started in this period.".into());
+    }
+    notes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weeks_start_on_monday() {
+        // 2026-11-22 is a Sunday; its week started on Monday 2026-11-16.
+        let sunday = collector::time::parse_rfc3339("2026-11-22T04:33:00Z").unwrap();
+        assert_eq!(
+            format_rfc3339(week_start(sunday)).get(..10),
+            Some("2026-11-16")
+        );
+        let monday = collector::time::parse_rfc3339("2026-11-16T00:00:00Z").unwrap();
+        assert_eq!(week_start(monday), monday);
+    }
+}

@@ -1,0 +1,229 @@
+//! The weekly report (`buildprof report`): the builds of a period against the period before,
+//! 12 weeks of trends, cache busts, slowest steps, strategies and the slowest build.
+//!
+//! [`make_report`] runs the analyses over the store; [`assemble`] puts the [`Report`] together;
+//! [`write_report`] renders each requested format (and the charts the Markdown links to) into a
+//! folder.
+
+pub mod assemble;
+pub mod model;
+
+use std::path::{Path, PathBuf};
+
+use analyzer::bust_report::bust_summary;
+use analyzer::compare::{compare, CompareOptions};
+use analyzer::metrics::{build_metrics, MetricsOptions};
+use analyzer::step_stats::{step_stats, StepsOptions};
+use analyzer::trends::{trends, Period, TrendsOptions};
+use analyzer::{AnalyzeError, Scope};
+use collector::store::{BuildFilter, Store, StoreError};
+
+use crate::render::chart::{Chart, ChartError};
+use crate::render::doc::Block;
+use crate::render::{
+    layout, HtmlRenderer, Images, JsonRenderer, MarkdownRenderer, RenderError, Renderer,
+    ReportFormat,
+};
+use assemble::{report, week_start, ReportInputs};
+pub use model::Report;
+
+/// Weeks the trend charts cover, the period's week included.
+const TREND_WEEKS: i64 = 12;
+const WEEK_NS: i64 = 7 * 86_400 * 1_000_000_000;
+/// Rows of the cache-bust and slowest-step tables.
+const TOP: usize = 10;
+
+/// What to report on and where to write it.
+#[derive(Debug, Clone)]
+pub struct ReportPlan {
+    /// The period `[since, until)`, Unix ns.
+    pub since: i64,
+    pub until: i64,
+    pub labels: Vec<(String, String)>,
+    pub out: PathBuf,
+    pub formats: Vec<ReportFormat>,
+    pub png: bool,
+}
+
+/// Why a report could not be made or written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{what}: {source}")]
+    Analysis {
+        what: &'static str,
+        #[source]
+        source: AnalyzeError,
+    },
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error(transparent)]
+    Chart(#[from] ChartError),
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn analysis(what: &'static str) -> impl FnOnce(AnalyzeError) -> ReportError {
+    move |source| ReportError::Analysis { what, source }
+}
+
+/// Runs the analyses of `plan` over `store` and puts the report together; `now` is when it
+/// was made.
+pub fn make_report(store: &Store, plan: &ReportPlan, now: i64) -> Result<Report, ReportError> {
+    let conn = store.connection();
+    let len = plan.until - plan.since;
+    let scope = |since: i64, until: i64| {
+        Scope::of(BuildFilter {
+            labels: plan.labels.clone(),
+            ..BuildFilter::window(Some(since), Some(until))
+        })
+    };
+    let period = scope(plan.since, plan.until);
+    let previous_since = plan.since - len;
+    let metrics = MetricsOptions::default();
+    let current = build_metrics(conn, &period, &metrics)
+        .map_err(analysis("computing the period's build metrics"))?;
+    let previous = build_metrics(conn, &scope(previous_since, plan.since), &metrics)
+        .map_err(analysis("computing the previous period's build metrics"))?;
+    let trend_since = week_start(plan.until - 1 - (TREND_WEEKS - 1) * WEEK_NS);
+    let weekly = trends(
+        conn,
+        &scope(trend_since, plan.until),
+        &TrendsOptions {
+            period: Period::Week,
+            price_per_minute: 0.0,
+        },
+    )
+    .map_err(analysis("computing the weekly trends"))?;
+    let busts =
+        bust_summary(conn, &period, Some(TOP)).map_err(analysis("finding the cache busts"))?;
+    let steps = step_stats(
+        conn,
+        &period,
+        &StepsOptions {
+            all_kinds: false,
+            limit: Some(TOP),
+        },
+    )
+    .map_err(analysis("computing step statistics"))?;
+    let rows = store.list_builds(&period.builds)?;
+    // A comparison needs a strategy-like label with two values; too few builds is not an error
+    // of the report, so the table is left out then.
+    let comparison = assemble::strategy_label(&rows)
+        .and_then(|by| compare(conn, &period, &CompareOptions::new(by)).ok());
+    let slowest = rows
+        .iter()
+        .filter(|r| r.duration_ns.is_some())
+        .max_by_key(|r| (r.duration_ns, std::cmp::Reverse(r.id.clone())))
+        .map(|r| store.load_build(&r.id))
+        .transpose()?;
+    Ok(report(&ReportInputs {
+        generated_at: now,
+        scope: &plan.labels,
+        since: plan.since,
+        until: plan.until,
+        previous_since,
+        current: &current,
+        previous: &previous,
+        rows: &rows,
+        trends: &weekly,
+        trend_since,
+        busts: &busts,
+        steps: &steps,
+        comparison: comparison.as_ref(),
+        slowest_build: slowest.as_ref(),
+    }))
+}
+
+/// Renders `report` in the formats of `plan` into its folder (created if missing); returns the
+/// paths written, the main documents first.
+pub fn write_report(report: &Report, plan: &ReportPlan) -> Result<Vec<PathBuf>, ReportError> {
+    std::fs::create_dir_all(&plan.out).map_err(|source| ReportError::Write {
+        path: plan.out.display().to_string(),
+        source,
+    })?;
+    let mut written = Vec::new();
+    let mut write = |name: String, bytes: Vec<u8>| -> Result<(), ReportError> {
+        let path = plan.out.join(name);
+        std::fs::write(&path, bytes).map_err(|source| ReportError::Write {
+            path: path.display().to_string(),
+            source,
+        })?;
+        written.push(path);
+        Ok(())
+    };
+    let images = if plan.png { Images::Png } else { Images::Svg };
+    for f in &plan.formats {
+        let bytes = match f {
+            ReportFormat::Html => HtmlRenderer.render_report(report)?,
+            ReportFormat::Markdown => MarkdownRenderer { images }.render_report(report)?,
+            ReportFormat::Json => JsonRenderer.render_report(report)?,
+        };
+        write(format!("report.{}", f.extension()), bytes)?;
+    }
+    let charts = charts(report);
+    if plan.formats.contains(&ReportFormat::Markdown) && !plan.png {
+        for c in &charts {
+            write(format!("{}.svg", c.stem), c.svg()?.into_bytes())?;
+        }
+    }
+    if plan.png {
+        for c in &charts {
+            write(format!("{}.png", c.stem), c.png()?)?;
+        }
+    }
+    Ok(written)
+}
+
+/// Makes the report of `plan` and writes its files.
+pub fn make_and_write(
+    store: &Store,
+    plan: &ReportPlan,
+    now: i64,
+) -> Result<Vec<PathBuf>, ReportError> {
+    write_report(&make_report(store, plan, now)?, plan)
+}
+
+/// The HTML report of the week up to the latest stored build, in `dir`: anchored on the data
+/// rather than on today, so sample builds show the same report on any date.
+pub fn latest_week_report(store: &Store, dir: &Path, now: i64) -> Result<PathBuf, ReportError> {
+    let latest = store
+        .list_builds(&BuildFilter::default())?
+        .iter()
+        .filter_map(|r| r.started_at)
+        .max()
+        .unwrap_or(now);
+    // Up to the next whole minute after the latest start, so that build is inside the period.
+    let minute = 60 * 1_000_000_000;
+    let until = (latest / minute + 1) * minute;
+    let plan = ReportPlan {
+        since: until - WEEK_NS,
+        until,
+        labels: Vec::new(),
+        out: dir.to_path_buf(),
+        formats: vec![ReportFormat::Html],
+        png: false,
+    };
+    let written = make_and_write(store, &plan, now)?;
+    Ok(written
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| dir.join("report.html")))
+}
+
+/// The charts of a report, as the Markdown and HTML show them.
+fn charts(report: &Report) -> Vec<Chart> {
+    layout::report(report)
+        .blocks
+        .into_iter()
+        .filter_map(|b| match b {
+            Block::Chart(c) => Some(c),
+            _ => None,
+        })
+        .collect()
+}
