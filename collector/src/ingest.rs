@@ -1,6 +1,6 @@
-//! Reading one input into builds: sniff the format, decode, assemble, fingerprint.
-//!
-//! This is the pure half of `buildprof ingest` (no database): bytes in, [`Build`]s out.
+//! Reading one input into builds: sniff the format, decode, assemble, fingerprint
+//! ([`read_builds`]: bytes in, [`Build`]s out, no database); and [`ingest_input`], which also
+//! stores them with their labels, as `buildprof ingest` does for each input.
 
 use std::io::{BufReader, Cursor, Read};
 
@@ -10,6 +10,7 @@ use crate::assemble::{AssembleOptions, Assembler};
 use crate::decode::{decoder, sniff, SNIFF_BYTES};
 use crate::error::{DecodeError, Position};
 use crate::model::{Build, Format};
+use crate::store::{Inserted, SourceInfo, Store, StoreError};
 
 /// What reading one input produced.
 #[derive(Debug)]
@@ -29,6 +30,35 @@ pub enum ReadError {
     Decode(#[from] DecodeError),
     #[error("could not read: {0}")]
     Io(#[from] std::io::Error),
+}
+
+/// What ingesting one input stored.
+#[derive(Debug)]
+pub struct Ingested {
+    /// Each build as stored (labels set), with whether it was new; a build that could not be
+    /// stored has its error instead, and the others are kept.
+    pub builds: Vec<(Build, Result<Inserted, StoreError>)>,
+    /// Set when the input stopped mid-record: its last build is stored as `incomplete`.
+    pub truncated: Option<DecodeError>,
+}
+
+/// Reads one input named `source` and stores its builds labelled with `labels`, in batches
+/// (each build all-or-nothing).
+pub fn ingest_input<R: Read>(
+    store: &mut Store,
+    source: &str,
+    input: R,
+    format: Option<Format>,
+    labels: &[(String, String)],
+    options: &AssembleOptions,
+) -> Result<Ingested, ReadError> {
+    let read = read_builds(source, input, format, options)?;
+    let mut builds = read.builds;
+    let results = store.insert_labelled(&mut builds, labels, &SourceInfo::now(source, read.bytes));
+    Ok(Ingested {
+        builds: builds.into_iter().zip(results).collect(),
+        truncated: read.truncated,
+    })
 }
 
 /// Counts and hashes every byte that passes through, so a build's fingerprint is its content.

@@ -1,4 +1,5 @@
-//! The `--json` output contract of `builds` and `show` (documented in `docs/json.md`).
+//! The `--json` output contract of `builds`, `show`, `build` and `merge` (documented in
+//! `docs/json.md`).
 //!
 //! These types are public: fields may be added, never renamed or removed. They are kept apart
 //! from the collector's model so the model can change without breaking users' scripts.
@@ -6,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use collector::model::{Build, Step};
-use collector::store::BuildRow;
+use collector::store::{BuildRow, MergeStats, StoreError};
 use collector::time::{format_rfc3339, ns_to_ms};
 use serde::Serialize;
 
@@ -140,5 +141,60 @@ impl ShowJson {
             cache_imports: build.cache_imports.clone(),
             steps: build.steps.iter().map(StepJson::from).collect(),
         }
+    }
+}
+
+/// `merge --json`: what each job database added, and the totals (docs/json.md).
+#[derive(Debug, Clone, Serialize)]
+pub struct MergeJson {
+    pub into: String,
+    pub inputs: Vec<MergeInputJson>,
+    pub databases_merged: u64,
+    pub databases_failed: u64,
+    pub builds_added: u64,
+    pub steps_added: u64,
+    pub builds_present: u64,
+}
+
+/// One job database of [`MergeJson`]; `error` only when it was refused or failed.
+#[derive(Debug, Clone, Serialize)]
+pub struct MergeInputJson {
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(flatten)]
+    pub stats: MergeStats,
+}
+
+impl MergeJson {
+    /// Nothing merged into `into` yet.
+    pub fn new(into: String) -> MergeJson {
+        MergeJson {
+            into,
+            inputs: Vec::new(),
+            databases_merged: 0,
+            databases_failed: 0,
+            builds_added: 0,
+            steps_added: 0,
+            builds_present: 0,
+        }
+    }
+
+    /// Counts what merging the job database at `path` gave.
+    pub fn add(&mut self, path: String, result: Result<&MergeStats, &StoreError>) {
+        let (error, stats) = match result {
+            Ok(stats) => {
+                self.databases_merged += 1;
+                self.builds_added += stats.builds_added;
+                self.steps_added += stats.steps_added;
+                self.builds_present += stats.builds_present;
+                (None, stats.clone())
+            }
+            Err(e) => {
+                self.databases_failed += 1;
+                (Some(e.to_string()), MergeStats::default())
+            }
+        };
+        self.inputs.push(MergeInputJson { path, error, stats });
     }
 }

@@ -9,22 +9,14 @@ use std::ffi::OsString;
 use std::io::{Read, Write};
 
 use collector::assemble::AssembleOptions;
-use collector::model::{Build, Format};
-use collector::store::{Inserted, SourceInfo, Store, StoreError};
+use collector::model::Format;
+pub use collector::store::Stored;
+use collector::store::{SourceInfo, Store, StoreError};
 
 use crate::capture::{CaptureConfig, CaptureOutcome};
 use crate::command::{CommandOutput, RecordedCommand};
 use crate::interrupt;
 use crate::tee::tee_capture;
-
-/// What a capture left in the database.
-#[derive(Debug, Default)]
-pub struct Stored {
-    /// The builds as stored (labels set), with whether each was new.
-    pub builds: Vec<(Build, Inserted)>,
-    /// What the caller should say besides the builds: no progress found, decoding stopped.
-    pub notes: Vec<String>,
-}
 
 /// Stores the builds a capture decoded, labelled, as one input named `source`.
 pub fn store_capture(

@@ -9,7 +9,7 @@ use anyhow::Result;
 use collector::model::{parse_labels, BuildStatus};
 use export::contract::BuildJson;
 use live::build::{build_and_store, failure_reason, request_for, BuildOutcome};
-use reports::render::terminal::stored::recorded_line;
+use reports::render::terminal::stored::recorded_lines;
 
 use super::{open_store, print, print_json};
 use crate::args::{BuildOptions, CaptureArgs};
@@ -77,11 +77,12 @@ pub fn run(db: &Path, args: BuildArgs) -> Result<ExitCode> {
     if args.json {
         print_json(&BuildJson::from(&store.build_row(&build.id)?))?;
     } else {
-        let mut text: String = stored.notes.iter().map(|n| format!("{n}\n")).collect();
-        for (b, inserted) in &stored.builds {
-            text.push_str(&format!("{}\n", recorded_line(b, *inserted)));
-        }
-        print(&text)?;
+        print(
+            &recorded_lines(&stored)
+                .iter()
+                .map(|l| format!("{l}\n"))
+                .collect::<String>(),
+        )?;
     }
     if build.status == BuildStatus::Succeeded {
         return Ok(ExitCode::SUCCESS);

@@ -12,7 +12,7 @@ use export::otlp::export_builds;
 use export::tables::{export_tables, table_list};
 use reports::render::fmt::printable;
 
-use super::{open_store, print, progress_bar};
+use super::{open_store, print, Progress};
 use crate::args::ScopeArgs;
 
 #[derive(Debug, clap::Args)]
@@ -81,17 +81,18 @@ fn files(
         FileFormat::Jsonl => ColumnarFormat::Jsonl,
     };
     let to_stdout = out.as_os_str() == "-";
-    let bar = (!args.quiet && !to_stdout && std::io::stderr().is_terminal())
-        .then(|| progress_bar("{spinner} exporting {msg}: {pos} rows {per_sec}", None));
+    let progress = Progress::new(
+        !args.quiet && !to_stdout && std::io::stderr().is_terminal(),
+        "{spinner} exporting {msg}: {pos} rows {per_sec}",
+        None,
+    );
     let written = export_tables(store, filter, &tables, format, out, &mut |table, rows| {
-        if let Some(b) = &bar {
+        if let Some(b) = progress.bar() {
             b.set_message(table.to_string());
             b.set_position(rows);
         }
     })?;
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
+    progress.finish();
     if !to_stdout {
         let text: String = written
             .iter()
@@ -110,12 +111,11 @@ fn files(
 }
 
 fn otlp(store: &Store, filter: &BuildFilter, url: &str, args: &ExportArgs) -> Result<ExitCode> {
-    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
-        progress_bar(
-            "{spinner} exporting [{bar:30}] {pos}/{len} builds {eta}",
-            Some(0),
-        )
-    });
+    let progress = Progress::new(
+        !args.quiet && std::io::stderr().is_terminal(),
+        "{spinner} exporting [{bar:30}] {pos}/{len} builds {eta}",
+        Some(0),
+    );
     let summary = export_builds(
         store,
         filter,
@@ -123,15 +123,13 @@ fn otlp(store: &Store, filter: &BuildFilter, url: &str, args: &ExportArgs) -> Re
         &args.otlp_headers,
         &args.service_name,
         &mut |done, total| {
-            if let Some(b) = &bar {
+            if let Some(b) = progress.bar() {
                 b.set_length(total);
                 b.set_position(done);
             }
         },
     )?;
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
+    progress.finish();
     let mut text = format!(
         "exported {} builds ({} spans) to {}\n",
         summary.builds, summary.spans, summary.endpoint

@@ -9,14 +9,14 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 use collector::assemble::AssembleOptions;
-use collector::ingest::read_builds;
+use collector::ingest::ingest_input;
 use collector::model::{parse_labels, Format};
-use collector::store::{SourceInfo, Store};
+use collector::store::Store;
 use indicatif::ProgressBar;
 use live::record::tee_and_store;
-use reports::render::terminal::stored::{recorded_line, stored_line};
+use reports::render::terminal::stored::{recorded_lines, stored_line};
 
-use super::{open_store, print, progress_bar};
+use super::{open_store, Progress};
 use crate::args::{CaptureArgs, FormatArg};
 
 #[derive(Debug, clap::Args)]
@@ -68,37 +68,25 @@ pub fn run(db: &Path, args: IngestArgs) -> Result<ExitCode> {
         .filter_map(|i| std::fs::metadata(i).ok())
         .map(|m| m.len())
         .sum();
-    let bar =
-        (!args.quiet && std::io::stderr().is_terminal() && (inputs.len() > 1 || total > BAR_BYTES))
-            .then(|| {
-                progress_bar(
-                    "{spinner} ingesting [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {msg}",
-                    Some(total),
-                )
-            });
+    let show = !args.quiet && std::io::stderr().is_terminal();
+    let progress = Progress::new(
+        show && (inputs.len() > 1 || total > BAR_BYTES),
+        "{spinner} ingesting [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {msg}",
+        Some(total),
+    );
     let mut failures = 0;
     for input in &inputs {
-        match ingest_one(&mut store, input, format, &labels, &options, bar.as_ref()) {
+        match ingest_one(&mut store, input, format, &labels, &options, progress.bar()) {
             Ok(lines) => {
-                let text: String = lines.into_iter().map(|l| l + "\n").collect();
-                match &bar {
-                    Some(b) => b.suspend(|| print(&text)),
-                    None => print(&text),
-                }?;
+                progress.print(&lines.into_iter().map(|l| l + "\n").collect::<String>())?
             }
             Err(e) => {
                 failures += 1;
-                let msg = format!("error: {input}: {e:#}");
-                match &bar {
-                    Some(b) => b.suspend(|| eprintln!("{msg}")),
-                    None => eprintln!("{msg}"),
-                }
+                progress.eprintln(&format!("error: {input}: {e:#}"));
             }
         }
     }
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
+    progress.finish();
     Ok(if failures > 0 {
         ExitCode::from(1)
     } else {
@@ -128,17 +116,15 @@ fn ingest_one(
         Some(b) => Box::new(b.wrap_read(reader)),
         None => reader,
     };
-    let read = read_builds(&name, reader, format, options)?;
+    let ingested = ingest_input(store, &name, reader, format, labels, options)?;
     let mut lines = Vec::new();
-    if let Some(t) = &read.truncated {
+    if let Some(t) = &ingested.truncated {
         lines.push(format!(
             "warning: {name}: {t}; the build is stored as incomplete"
         ));
     }
-    let mut builds = read.builds;
-    let results = store.insert_labelled(&mut builds, labels, &SourceInfo::now(&name, read.bytes));
-    for (build, inserted) in builds.iter().zip(results) {
-        lines.push(stored_line(build, inserted?, &name));
+    for (build, inserted) in ingested.builds {
+        lines.push(stored_line(&build, inserted?, &name));
     }
     Ok(lines)
 }
@@ -163,11 +149,8 @@ fn tee(db: &Path, args: &IngestArgs) -> Result<ExitCode> {
     )?;
     // stdout carries the echo: the summary goes to stderr.
     if !args.quiet {
-        for note in &stored.notes {
-            eprintln!("buildprof: {note}");
-        }
-        for (build, inserted) in &stored.builds {
-            eprintln!("buildprof: {}", recorded_line(build, *inserted));
+        for line in recorded_lines(&stored) {
+            eprintln!("buildprof: {line}");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -56,19 +56,54 @@ pub fn open_store(path: &Path) -> Result<Store> {
     Store::open(path).with_context(|| format!("cannot open database {}", path.display()))
 }
 
-/// A progress bar (or, without a length, a spinner) drawn on stderr with `template`.
-pub fn progress_bar(template: &str, len: Option<u64>) -> indicatif::ProgressBar {
-    use indicatif::{ProgressBar, ProgressStyle};
-    let (bar, fallback) = match len {
-        Some(n) => (ProgressBar::new(n), ProgressStyle::default_bar()),
-        None => (ProgressBar::new_spinner(), ProgressStyle::default_spinner()),
-    };
-    bar.set_style(
-        ProgressStyle::with_template(template)
-            .unwrap_or(fallback)
-            .progress_chars("=> "),
-    );
-    bar
+/// A progress bar (or, without a length, a spinner) on stderr when `show` holds, and printing
+/// that goes above it without tearing it.
+pub struct Progress(Option<indicatif::ProgressBar>);
+
+impl Progress {
+    pub fn new(show: bool, template: &str, len: Option<u64>) -> Progress {
+        use indicatif::{ProgressBar, ProgressStyle};
+        Progress(show.then(|| {
+            let (bar, fallback) = match len {
+                Some(n) => (ProgressBar::new(n), ProgressStyle::default_bar()),
+                None => (ProgressBar::new_spinner(), ProgressStyle::default_spinner()),
+            };
+            bar.set_style(
+                ProgressStyle::with_template(template)
+                    .unwrap_or(fallback)
+                    .progress_chars("=> "),
+            );
+            bar
+        }))
+    }
+
+    /// The bar, when one is drawn.
+    pub fn bar(&self) -> Option<&indicatif::ProgressBar> {
+        self.0.as_ref()
+    }
+
+    /// Prints `text` on stdout.
+    pub fn print(&self, text: &str) -> Result<()> {
+        match &self.0 {
+            Some(b) => b.suspend(|| print(text)),
+            None => print(text),
+        }
+    }
+
+    /// Prints `line` on stderr.
+    pub fn eprintln(&self, line: &str) {
+        match &self.0 {
+            Some(b) => b.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
+        }
+    }
+
+    /// Removes the bar.
+    pub fn finish(&self) {
+        if let Some(b) = &self.0 {
+            b.finish_and_clear();
+        }
+    }
 }
 
 /// Writes to stdout, turning a closed pipe into an error `main` exits quietly on.

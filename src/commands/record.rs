@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use collector::model::parse_labels;
 use live::record::{record_command, RecordRequest, Recording};
-use reports::render::terminal::stored::recorded_line;
+use reports::render::terminal::stored::recorded_lines;
 
 use super::open_store;
 use crate::args::{CaptureArgs, FormatArg};
@@ -61,11 +61,8 @@ pub fn run(db: &Path, args: RecordArgs) -> Result<ExitCode> {
             if !args.quiet {
                 match stored {
                     Ok(stored) => {
-                        for note in &stored.notes {
-                            eprintln!("buildprof: {note}");
-                        }
-                        for (build, inserted) in &stored.builds {
-                            eprintln!("buildprof: {}", recorded_line(build, *inserted));
+                        for line in recorded_lines(&stored) {
+                            eprintln!("buildprof: {line}");
                         }
                     }
                     Err(e) => eprintln!("buildprof: error: the build was not stored: {e}"),

@@ -18,7 +18,7 @@ use rusqlite::Connection;
 pub use filter::{BuildFilter, FilterError};
 pub use merge::{expand_inputs, MergeStats};
 pub use read::BuildRow;
-pub use write::{Inserted, SourceInfo, BATCH_STEPS};
+pub use write::{Inserted, SourceInfo, Stored, BATCH_STEPS};
 
 /// Errors from the store.
 #[derive(Debug, thiserror::Error)]

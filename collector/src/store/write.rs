@@ -15,6 +15,15 @@ pub struct SourceInfo {
     pub ingested_at: Nanos,
 }
 
+/// What a live capture left in the database.
+#[derive(Debug, Default)]
+pub struct Stored {
+    /// The builds as stored (labels set), with whether each was new.
+    pub builds: Vec<(Build, Inserted)>,
+    /// What to say besides the builds: no progress found, decoding stopped.
+    pub notes: Vec<String>,
+}
+
 impl SourceInfo {
     /// A source read now.
     pub fn now(path: impl Into<String>, bytes: u64) -> SourceInfo {

@@ -5,6 +5,7 @@ pub mod builds;
 pub mod busts;
 pub mod compare;
 pub mod experiment;
+pub mod merge;
 pub mod metrics;
 pub mod steps;
 pub mod stored;

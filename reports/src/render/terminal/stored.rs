@@ -3,7 +3,7 @@
 //! from build.json`.
 
 use collector::model::Build;
-use collector::store::Inserted;
+use collector::store::{Inserted, Stored};
 
 use crate::render::fmt::printable;
 
@@ -48,4 +48,10 @@ pub fn recorded_line(b: &Build, inserted: Inserted) -> String {
     }
     text.push(')');
     text
+}
+
+/// What a live capture stored: its notes, then a [`recorded_line`] per build.
+pub fn recorded_lines(stored: &Stored) -> Vec<String> {
+    let builds = stored.builds.iter().map(|(b, i)| recorded_line(b, *i));
+    stored.notes.iter().cloned().chain(builds).collect()
 }
