@@ -1,8 +1,10 @@
-//! The command line: the global options and the index of commands. Each command's arguments
-//! live beside its code in `commands/`.
+//! The command line: the global options, the index of commands, and the dispatch to them. Each
+//! command's arguments live beside its code in `commands/`.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
+use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 use crate::commands::{
@@ -69,4 +71,30 @@ pub enum Command {
     Merge(merge::MergeArgs),
     /// Export builds as Parquet/CSV/JSON Lines files, or as OpenTelemetry traces over OTLP/HTTP.
     Export(export::ExportArgs),
+}
+
+impl Cli {
+    /// Runs the command given.
+    pub fn run(self) -> Result<ExitCode> {
+        let db = self.db.as_path();
+        match self.command {
+            Command::Ingest(args) => ingest::run(db, args),
+            Command::Builds(args) => builds::run(db, args),
+            Command::Show(args) => show::run(db, args),
+            Command::Demo(args) => demo::run(args),
+            Command::Compare(args) => compare::run(db, args),
+            Command::Steps(args) => steps::run(db, args),
+            Command::Trends(args) => trends::run(db, args),
+            Command::Busts(args) => busts::run(db, args),
+            Command::Metrics(args) => metrics::run(db, args),
+            Command::Synth(args) => synth::run(db, args),
+            Command::Report(args) => report::run(db, args),
+            Command::Summary(args) => summary::run(db, args),
+            Command::Record(args) => record::run(db, args),
+            Command::Build(args) => build::run(db, args),
+            Command::Experiment(args) => experiment::run(db, args),
+            Command::Merge(args) => merge::run(args),
+            Command::Export(args) => export::run(db, args),
+        }
+    }
 }

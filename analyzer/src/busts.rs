@@ -21,8 +21,9 @@
 use polars::prelude::*;
 use serde::Serialize;
 
+use crate::codes::outcome;
 use crate::expr::{count_if, hit, inner_join, instruction, left_join, ran, sort_asc};
-use crate::load::{outcome, Loaded};
+use crate::load::Loaded;
 
 /// Why a step is a bust.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -67,7 +68,7 @@ pub struct PreviousBuild {
 /// `build`, `stage`, `stage_index`, `seq`, `ident`, `digest`, `lazy`, `reran` (u32), `rerun_ns` (i64).
 /// `steps` needs the identity columns (see [`crate::load::StepSelect::identity`]);
 /// `copy_from` is [`Loaded::copy_from_stages`].
-pub fn detect(steps: LazyFrame, copy_from: LazyFrame) -> crate::Result<LazyFrame> {
+pub(crate) fn detect(steps: LazyFrame, copy_from: LazyFrame) -> crate::Result<LazyFrame> {
     // Composite keys (build in the high 32 bits) make every lookup a one-column operation.
     let with_build =
         |e: Expr| col("build").cast(DataType::UInt64) * lit(1u64 << 32) + e.cast(DataType::UInt64);
@@ -196,7 +197,7 @@ pub fn detect(steps: LazyFrame, copy_from: LazyFrame) -> crate::Result<LazyFrame
 }
 
 /// Per build: `busts` (u32) and `bust_ns` (i64), for builds with at least one bust.
-pub fn per_build(busts: LazyFrame) -> LazyFrame {
+pub(crate) fn per_build(busts: LazyFrame) -> LazyFrame {
     busts.group_by([col("build")]).agg([
         col("seq").count().cast(DataType::UInt32).alias("busts"),
         col("rerun_ns").sum().alias("bust_ns"),
@@ -205,7 +206,7 @@ pub fn per_build(busts: LazyFrame) -> LazyFrame {
 
 /// The previous build (by start time) with the same `branch` label, per build:
 /// `build`, `prev_build` (nullable), `branch`.
-pub fn previous_on_branch(builds: LazyFrame, branch: LazyFrame) -> LazyFrame {
+pub(crate) fn previous_on_branch(builds: LazyFrame, branch: LazyFrame) -> LazyFrame {
     let same = col("branch").eq(col("branch").shift(lit(1)));
     inner_join(
         builds
@@ -226,7 +227,7 @@ pub fn previous_on_branch(builds: LazyFrame, branch: LazyFrame) -> LazyFrame {
 
 /// Adds `prev_build`, `branch`, `prev_outcome` and `prev_digest` to bust rows: the same step
 /// identity in the previous build of the same branch.
-pub fn with_previous(busts: LazyFrame, previous: LazyFrame, steps: LazyFrame) -> LazyFrame {
+pub(crate) fn with_previous(busts: LazyFrame, previous: LazyFrame, steps: LazyFrame) -> LazyFrame {
     let prev_steps = steps
         .filter(instruction())
         .select([

@@ -11,11 +11,9 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::compare::CompareOptions;
+use crate::codes::status;
 use crate::expr::{count_if, inner_join, left_join};
-use crate::load::{
-    load_exports, load_label, load_pulled_sizes, load_written_layers, status, Loaded,
-};
+use crate::load::{load_exports, load_label, load_pulled_sizes, load_written_layers, Loaded};
 use crate::units::{ms, round6};
 use crate::{Result, Scope};
 
@@ -86,13 +84,14 @@ pub struct GroupCost {
 pub fn cost_report(
     conn: &rusqlite::Connection,
     scope: &Scope,
-    opts: &CompareOptions,
+    by: &str,
+    include_failed: bool,
     baseline: &str,
     c: &CostOptions,
     loaded: &Loaded,
 ) -> Result<CostReport> {
     let mut digests = crate::intern::Interner::default();
-    let labels = load_label(conn, scope, &opts.by)?.lazy();
+    let labels = load_label(conn, scope, by)?.lazy();
     let exports = load_exports(conn, scope)?
         .lazy()
         .group_by([col("build")])
@@ -111,7 +110,7 @@ pub fn cost_report(
             col("bytes").sum().alias("known_bytes"),
         ]);
     let builds = loaded.builds.clone().lazy();
-    let builds = if opts.include_failed {
+    let builds = if include_failed {
         builds
     } else {
         builds.filter(col("status").eq(lit(status::SUCCEEDED)))
@@ -199,7 +198,7 @@ pub fn cost_report(
             known_bytes_per_export: (ex > 0 && sz > 0).then(|| (kb / ex as f64).round()),
         });
     }
-    let break_even = break_even_sentences(&opts.by, baseline, &groups, scope);
+    let break_even = break_even_sentences(by, baseline, &groups, scope);
     Ok(CostReport {
         price_per_minute_usd: c.price_per_minute,
         builds_per_week_rule: match c.builds_per_week {

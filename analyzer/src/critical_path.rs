@@ -25,7 +25,10 @@ pub struct PathStep {
 /// `nodes` holds `build`, `seq`, `digest`, `dur_ns` (every kind of step); `edges` holds
 /// `build`, `seq`, `input` (digest ids, see [`crate::load::load_edges`]).
 /// Returns the finish frame and the resolved parent edges (`build`, `seq`, `pseq`).
-pub fn finish_times(nodes: &DataFrame, edges: &DataFrame) -> crate::Result<(DataFrame, DataFrame)> {
+pub(crate) fn finish_times(
+    nodes: &DataFrame,
+    edges: &DataFrame,
+) -> crate::Result<(DataFrame, DataFrame)> {
     let nodes_lf =
         nodes
             .clone()
@@ -94,7 +97,7 @@ fn sum_i64(df: &DataFrame, name: &str) -> crate::Result<i128> {
 
 /// Per build `critical_path_ns`: the largest `finish_ns`, for builds whose trace recorded
 /// step inputs (plain logs do not: without a DAG there is no critical path to tell).
-pub fn per_build(finish: &DataFrame, parents: &DataFrame) -> LazyFrame {
+pub(crate) fn per_build(finish: &DataFrame, parents: &DataFrame) -> LazyFrame {
     let with_dag = parents
         .clone()
         .lazy()
@@ -159,7 +162,7 @@ pub fn path_of(
 }
 
 /// Critical path frame for `loaded` (which must hold every step kind with identity columns).
-pub fn compute(
+pub(crate) fn compute(
     conn: &rusqlite::Connection,
     scope: &crate::Scope,
     loaded: &mut Loaded,

@@ -2,7 +2,7 @@
 
 use polars::prelude::*;
 
-use crate::load::{kind, outcome};
+use crate::codes::{kind, outcome};
 
 /// A cache hit: `cached` or `pulled` (a lazy miss is stored as `executed`, so it is not one).
 pub fn hit() -> Expr {

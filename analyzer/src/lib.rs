@@ -11,6 +11,7 @@
 
 pub mod bust_report;
 pub mod busts;
+pub mod codes;
 pub mod compare;
 pub mod cost;
 pub mod critical_path;
@@ -31,7 +32,6 @@ pub mod synth_store;
 pub mod totals;
 pub mod trends;
 pub mod units;
-pub mod verdict;
 
 pub use error::{AnalyzeError, Result};
 pub use scope::Scope;

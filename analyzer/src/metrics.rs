@@ -11,9 +11,10 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::busts;
+use crate::codes::{kind, outcome, status};
 use crate::critical_path::{self, PathStep};
 use crate::expr::{count_if, hit, instruction, left_join, only, ran};
-use crate::load::{kind, outcome, status, Loaded, StepSelect};
+use crate::load::{Loaded, StepSelect};
 use crate::savings::with_typical_cost;
 use crate::units::{ms, opt_ms, round6};
 use crate::{Result, Scope};
@@ -42,7 +43,7 @@ impl Needs {
 /// One row per loaded build: `build`, `started_at`, `wall_ns`, `status`, `steps`, `hits`,
 /// `cached`, `pulled`, `ran_ns`, `pull_ns`, and per [`Needs`]: `saved_ns` (f64), `no_history`,
 /// `busts`, `bust_ns`, `import_ns`, `export_ns`, `step_sum_ns`.
-pub fn per_build(loaded: &Loaded, needs: Needs) -> Result<LazyFrame> {
+pub(crate) fn per_build(loaded: &Loaded, needs: Needs) -> Result<LazyFrame> {
     let raw = loaded.steps.clone().lazy();
     let steps = if needs.savings {
         with_typical_cost(raw.clone())
@@ -117,14 +118,14 @@ pub fn per_build(loaded: &Loaded, needs: Needs) -> Result<LazyFrame> {
 }
 
 /// Hit ratio by count: hits / instruction steps (null without steps).
-pub fn hit_ratio() -> Expr {
+pub(crate) fn hit_ratio() -> Expr {
     when(col("steps").gt(lit(0u32)))
         .then(col("hits").cast(DataType::Float64) / col("steps").cast(DataType::Float64))
         .otherwise(lit(NULL).cast(DataType::Float64))
 }
 
 /// Hit ratio by time: avoided time / (avoided time + time spent running instructions).
-pub fn hit_ratio_time() -> Expr {
+pub(crate) fn hit_ratio_time() -> Expr {
     let total = col("saved_ns") + col("ran_ns").cast(DataType::Float64);
     when(total.clone().gt(lit(0.0)))
         .then(col("saved_ns") / total)

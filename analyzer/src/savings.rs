@@ -12,7 +12,7 @@ use crate::expr::{executed, hit, instruction, left_join};
 
 /// Adds `typical_ns` (f64, null for misses and for hits without history) to instruction steps.
 /// `steps` needs `kind`, `outcome`, `dur_ns`, `ident` and `digest`.
-pub fn with_typical_cost(steps: LazyFrame) -> LazyFrame {
+pub(crate) fn with_typical_cost(steps: LazyFrame) -> LazyFrame {
     let runs = steps.clone().filter(instruction().and(executed()));
     let by_digest = runs
         .clone()

@@ -2,18 +2,27 @@
 //! a per-step table, or per-build seeks for small selections), [`scan_part`] (one range of
 //! builds into a [`Part`]) and the split of a large scan over two threads ([`Split`]).
 
+use std::collections::HashMap;
+
 use polars::prelude::*;
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{params_from_iter, Connection};
 
 use collector::model::{Outcome, StepKind};
 
+use crate::codes::{kind, kind_code, outcome, outcome_code, row_key, split_ident, IDENT_SEP};
 use crate::error::Result;
 use crate::intern::Interner;
-use crate::load::{
-    kind, kind_code, outcome, outcome_code, row_key, split_ident, Loaded, StepSelect, IDENT_SEP,
-};
 use crate::scope::Scope;
+
+/// Which step rows and columns to read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StepSelect {
+    /// Every step kind; otherwise only Dockerfile instructions other than `FROM`.
+    pub all_kinds: bool,
+    /// `ident`, `stage`, `stage_index`, `digest` (and `parent`, the first input's digest).
+    pub identity: bool,
+}
 
 /// Whether the step scan is split over two threads (file databases only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,15 +88,15 @@ pub(crate) struct Part {
 
 impl Part {
     /// Maps ids from `dicts` (the scan's own dictionaries) into `into`'s.
-    pub(crate) fn remap(mut self, dicts: &mut Dicts, into: &mut Loaded) -> Part {
+    pub(crate) fn remap(mut self, dicts: &mut Dicts, into: DictsMut<'_>) -> Part {
         let map = |from: &Interner, to: &mut Interner| -> Vec<u32> {
             (0..from.len() as u32)
                 .map(|i| to.intern(from.name(i).as_bytes()))
                 .collect()
         };
-        let idents = map(&dicts.idents, &mut into.idents);
-        let stages = map(&dicts.stages, &mut into.stages);
-        let digests = map(&dicts.digests, &mut into.digests);
+        let idents = map(&dicts.idents, into.idents);
+        let stages = map(&dicts.stages, into.stages);
+        let digests = map(&dicts.digests, into.digests);
         let at = |m: &[u32], v: u32| m.get(v as usize).copied().unwrap_or(v);
         for v in &mut self.steps.ident {
             *v = at(&idents, *v);
@@ -352,16 +361,15 @@ impl<'a> RowSource<'a> {
     pub(crate) fn new(
         conn: &Connection,
         scope: &'a Scope,
-        loaded: &Loaded,
+        build_ids: &HashMap<u32, String>,
         force_scan: bool,
     ) -> Result<RowSource<'a>> {
         let total: i64 = conn.query_row("SELECT COUNT(*) FROM builds", [], |r| r.get(0))?;
-        let selected = loaded.build_ids.len() as i64;
+        let selected = build_ids.len() as i64;
         // Seeking costs a B-tree descent per build and reads the table in build-id order
         // anyway, so a scan wins unless the selection is a small part of the history.
         if force_scan || selected * 4 >= total {
-            let map = loaded
-                .build_ids
+            let map = build_ids
                 .iter()
                 .map(|(k, id)| (id.as_bytes().into(), *k))
                 .collect();

@@ -8,8 +8,9 @@
 use polars::prelude::*;
 use serde::Serialize;
 
+use crate::codes::{kind, outcome};
 use crate::expr::{count_if, executed, hit, inner_join, instruction, only, p90, ran};
-use crate::load::{kind, outcome, Loaded, StepSelect};
+use crate::load::{Loaded, StepSelect};
 use crate::units::{ms, opt_ms, round6};
 use crate::{Result, Scope};
 

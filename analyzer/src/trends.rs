@@ -8,8 +8,9 @@
 use polars::prelude::*;
 use serde::Serialize;
 
+use crate::codes::status;
 use crate::expr::{count_if, only, p90};
-use crate::load::{status, Loaded};
+use crate::load::Loaded;
 use crate::metrics::{per_build, Needs};
 use crate::units::{ms, round6};
 use crate::{Result, Scope};

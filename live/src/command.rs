@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::{Command, ExitStatus, Stdio};
 
 use crate::capture::{CaptureConfig, CaptureOutcome, Observer};
+use crate::tail::tail_of;
 
 /// Where the command's output goes besides the capture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,7 +112,14 @@ impl RecordedCommand {
     ) -> std::io::Result<CommandRun> {
         #[cfg(unix)]
         {
-            crate::passthrough::run(self.command()?, output, config, observe)
+            let passthrough = output == CommandOutput::Passthrough;
+            let (status, capture, tail) =
+                crate::passthrough::run(self.command()?, passthrough, config, observe)?;
+            Ok(CommandRun {
+                status,
+                capture,
+                tail: tail_of(&tail),
+            })
         }
         #[cfg(not(unix))]
         {
@@ -124,17 +132,6 @@ impl RecordedCommand {
             ))
         }
     }
-}
-
-/// Bytes of output kept to explain a failure.
-pub(crate) const TAIL_BYTES: usize = 4096;
-
-/// The last lines (at most 20) of the last [`TAIL_BYTES`] of `bytes`.
-pub(crate) fn tail_of(bytes: &[u8]) -> String {
-    let start = bytes.len().saturating_sub(TAIL_BYTES);
-    let text = String::from_utf8_lossy(&bytes[start..]);
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(20)..].join("\n")
 }
 
 #[cfg(test)]

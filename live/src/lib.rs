@@ -35,6 +35,7 @@ pub mod interrupt;
 mod passthrough;
 pub mod record;
 pub mod steps;
+mod tail;
 pub mod tee;
 pub mod view;
 

@@ -12,21 +12,23 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 
+use crate::capture::CaptureOutcome;
 use crate::capture::{Capture, CaptureConfig, CaptureSender, Observer};
 use crate::capture::{MERGED, STDERR, STDOUT};
-use crate::command::{tail_of, CommandOutput, CommandRun, TAIL_BYTES};
 use crate::interrupt;
+use crate::tail::TAIL_BYTES;
 
-/// Runs `cmd` as [`crate::command::RecordedCommand::run`] describes.
+/// Runs `cmd` with its output passed through to buildprof's own (when `passthrough`) or
+/// discarded, and captured; returns how it ended, the capture, and the last bytes of output.
 pub(crate) fn run(
     mut cmd: Command,
-    output: CommandOutput,
+    passthrough: bool,
     config: CaptureConfig,
     observe: Option<Observer>,
-) -> std::io::Result<CommandRun> {
-    let merged = output == CommandOutput::Discard || stdout_is_stderr();
+) -> std::io::Result<(ExitStatus, CaptureOutcome, Vec<u8>)> {
+    let merged = !passthrough || stdout_is_stderr();
     let capture = Capture::start(config, observe);
     let mut pumps = Vec::new();
     let mut child = if merged {
@@ -37,9 +39,7 @@ pub(crate) fn run(
         // The Command holds the write ends: drop it so the pipe closes when the child exits.
         drop(cmd);
         let child = child?;
-        let dst = (output == CommandOutput::Passthrough)
-            .then(|| dup_stdio(1))
-            .transpose()?;
+        let dst = passthrough.then(|| dup_stdio(1)).transpose()?;
         pumps.push(pump(File::from(read), dst, MERGED, capture.sender()));
         child
     } else {
@@ -62,11 +62,7 @@ pub(crate) fn run(
             tail.extend_from_slice(&t);
         }
     }
-    Ok(CommandRun {
-        status,
-        capture: capture.finish(),
-        tail: tail_of(&tail),
-    })
+    Ok((status, capture.finish(), tail))
 }
 
 /// Copies one stream to its destination and the capture; returns the last bytes seen.

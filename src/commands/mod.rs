@@ -1,6 +1,6 @@
 //! The commands: one file each, holding its arguments (clap) and its `run`, which parses them,
 //! calls one library entry point, and prints. Commands never call each other; what they share
-//! is in `args.rs` and the helpers below.
+//! is in `args.rs` and the helpers below. `cli.rs` dispatches to them.
 
 pub mod build;
 pub mod builds;
@@ -21,35 +21,9 @@ pub mod synth;
 pub mod trends;
 
 use std::path::Path;
-use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use collector::store::Store;
-
-use crate::cli::{Cli, Command};
-
-pub fn run(cli: Cli) -> Result<ExitCode> {
-    let db = cli.db.as_path();
-    match cli.command {
-        Command::Ingest(args) => ingest::run(db, args),
-        Command::Builds(args) => builds::run(db, args),
-        Command::Show(args) => show::run(db, args),
-        Command::Demo(args) => demo::run(args),
-        Command::Compare(args) => compare::run(db, args),
-        Command::Steps(args) => steps::run(db, args),
-        Command::Trends(args) => trends::run(db, args),
-        Command::Busts(args) => busts::run(db, args),
-        Command::Metrics(args) => metrics::run(db, args),
-        Command::Synth(args) => synth::run(db, args),
-        Command::Report(args) => report::run(db, args),
-        Command::Summary(args) => summary::run(db, args),
-        Command::Record(args) => record::run(db, args),
-        Command::Build(args) => build::run(db, args),
-        Command::Experiment(args) => experiment::run(db, args),
-        Command::Merge(args) => merge::run(args),
-        Command::Export(args) => export::run(db, args),
-    }
-}
 
 /// Opens the database named on the command line, with the path in any error.
 pub fn open_store(path: &Path) -> Result<Store> {

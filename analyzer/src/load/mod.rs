@@ -7,89 +7,21 @@
 
 use std::collections::HashMap;
 
-use collector::model::{BuildStatus, Outcome, StepKind};
+use collector::model::BuildStatus;
 use polars::prelude::*;
 use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Connection};
 
+use crate::codes::{row_key, status, status_code};
+pub use crate::codes::{split_ident, IDENT_SEP};
 use crate::error::{AnalyzeError, Result};
 use crate::intern::Interner;
-pub use crate::scan::Split;
 use crate::scan::{
     empty_steps, load_inputs, scan_part, Dicts, DictsMut, Part, Range, RowSource,
     PARALLEL_MIN_BUILDS,
 };
+pub use crate::scan::{Split, StepSelect};
 use crate::scope::Scope;
-
-/// Outcome codes in the `outcome` column. Hits are `<= PULLED`, steps that ran are `>= EXECUTED`.
-pub mod outcome {
-    pub const CACHED: u32 = 0;
-    pub const PULLED: u32 = 1;
-    pub const EXECUTED: u32 = 2;
-    pub const FAILED: u32 = 3;
-    pub const CANCELED: u32 = 4;
-}
-
-/// Kind classes in the `kind` column.
-pub mod kind {
-    /// A Dockerfile instruction other than `FROM`: what hit ratios, savings and busts count.
-    pub const INSTRUCTION: u32 = 0;
-    /// `FROM`: resolving a base image is reported `executed` or `cached` almost at random
-    /// (metadata lookups), so it is not counted as a hit or a miss.
-    pub const FROM: u32 = 1;
-    pub const CACHE_IMPORT: u32 = 2;
-    pub const CACHE_EXPORT: u32 = 3;
-    pub const IMAGE_EXPORT: u32 = 4;
-    /// `[internal]` and other bookkeeping vertices.
-    pub const OTHER: u32 = 5;
-}
-
-/// Build status codes in the `status` column.
-pub mod status {
-    pub const SUCCEEDED: u32 = 0;
-    pub const FAILED: u32 = 1;
-    pub const CANCELED: u32 = 2;
-    pub const INCOMPLETE: u32 = 3;
-}
-
-pub(crate) fn outcome_code(o: Outcome) -> u32 {
-    match o {
-        Outcome::Cached => outcome::CACHED,
-        Outcome::Pulled => outcome::PULLED,
-        Outcome::Executed => outcome::EXECUTED,
-        Outcome::Failed => outcome::FAILED,
-        Outcome::Canceled => outcome::CANCELED,
-    }
-}
-
-pub(crate) fn kind_code(k: StepKind) -> u32 {
-    match k {
-        StepKind::From => kind::FROM,
-        StepKind::CacheImport => kind::CACHE_IMPORT,
-        StepKind::CacheExport => kind::CACHE_EXPORT,
-        StepKind::ImageExport => kind::IMAGE_EXPORT,
-        k if k.is_instruction() => kind::INSTRUCTION,
-        _ => kind::OTHER,
-    }
-}
-
-fn status_code(s: BuildStatus) -> u32 {
-    match s {
-        BuildStatus::Succeeded => status::SUCCEEDED,
-        BuildStatus::Failed => status::FAILED,
-        BuildStatus::Canceled => status::CANCELED,
-        BuildStatus::Incomplete => status::INCOMPLETE,
-    }
-}
-
-/// Which step rows and columns to read.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct StepSelect {
-    /// Every step kind; otherwise only Dockerfile instructions other than `FROM`.
-    pub all_kinds: bool,
-    /// `ident`, `stage`, `stage_index`, `digest` (and `parent`, the first input's digest).
-    pub identity: bool,
-}
 
 /// The frames of one analysis.
 ///
@@ -102,26 +34,14 @@ pub struct StepSelect {
 /// no content digest, as plain logs without digest lines) and `parent` (the first input's digest
 /// id, nullable).
 pub struct Loaded {
-    pub builds: DataFrame,
-    pub steps: DataFrame,
+    pub(crate) builds: DataFrame,
+    pub(crate) steps: DataFrame,
     /// Build key to build id.
-    pub build_ids: HashMap<u32, String>,
+    pub(crate) build_ids: HashMap<u32, String>,
     /// Step identity (`stage` + `\x1f` + instruction text) ids.
-    pub idents: Interner,
-    pub stages: Interner,
-    pub digests: Interner,
-}
-
-/// The separator between stage and instruction in an identity key.
-pub const IDENT_SEP: char = '\x1f';
-
-/// Splits an identity key into stage (None when the step had no stage name) and instruction.
-pub fn split_ident(key: &str) -> (Option<&str>, &str) {
-    match key.split_once(IDENT_SEP) {
-        Some(("", i)) => (None, i),
-        Some((s, i)) => (Some(s), i),
-        None => (None, key),
-    }
+    pub(crate) idents: Interner,
+    pub(crate) stages: Interner,
+    pub(crate) digests: Interner,
 }
 
 impl Loaded {
@@ -191,7 +111,7 @@ impl Loaded {
         select: StepSelect,
         split: Split,
     ) -> Result<()> {
-        let source = RowSource::new(conn, scope, self, split == Split::Always)?;
+        let source = RowSource::new(conn, scope, &self.build_ids, split == Split::Always)?;
         let path = conn.path().filter(|p| !p.is_empty()).map(str::to_string);
         let wanted = match split {
             Split::Auto => {
@@ -247,7 +167,7 @@ impl Loaded {
                 .map_err(|_| AnalyzeError::Invalid("the loading thread panicked".into()))??;
             Ok((first, second))
         })?;
-        let second = second.remap(&mut dicts, self);
+        let second = second.remap(&mut dicts, self.dicts());
         self.steps = first.append(second).into_frame(select.identity)?;
         Ok(())
     }
@@ -263,7 +183,7 @@ impl Loaded {
     /// For identities of the form `COPY --from=<stage> ...` (or `ADD`), the stage they copy
     /// from, when a stage of that name was loaded: `ident` (u32), `from_stage` (u32).
     /// Computed over the identity dictionary (a few rows), not over the steps.
-    pub fn copy_from_stages(&self) -> Result<DataFrame> {
+    pub(crate) fn copy_from_stages(&self) -> Result<DataFrame> {
         let (mut ident, mut from) = (Vec::new(), Vec::new());
         for id in 0..self.idents.len() as u32 {
             let (_, instruction) = split_ident(self.idents.name(id));
@@ -323,16 +243,8 @@ pub fn copy_from(instruction: &str) -> Option<String> {
     })
 }
 
-pub(crate) fn row_key(rowid: i64) -> Result<u32> {
-    u32::try_from(rowid).map_err(|_| {
-        crate::error::AnalyzeError::Invalid(format!(
-            "build row id {rowid} is beyond what the analyzer indexes (2^32)"
-        ))
-    })
-}
-
 /// The value of label `key` per build in `scope`: `build` (u32), `value` (str).
-pub fn load_label(conn: &Connection, scope: &Scope, key: &str) -> Result<DataFrame> {
+pub(crate) fn load_label(conn: &Connection, scope: &Scope, key: &str) -> Result<DataFrame> {
     let (filter, mut args) = scope.where_clause();
     let sql = format!(
         "SELECT b.rowid, l.value FROM builds b JOIN labels l ON l.build_id = b.id AND l.key = ? WHERE {filter}"
@@ -358,13 +270,17 @@ pub fn load_label(conn: &Connection, scope: &Scope, key: &str) -> Result<DataFra
 
 /// Every digest edge of the steps of the loaded builds: `build`, `seq` (the step), `input`
 /// (digest id).
-pub fn load_edges(conn: &Connection, scope: &Scope, loaded: &mut Loaded) -> Result<DataFrame> {
-    let source = RowSource::new(conn, scope, loaded, false)?;
+pub(crate) fn load_edges(
+    conn: &Connection,
+    scope: &Scope,
+    loaded: &mut Loaded,
+) -> Result<DataFrame> {
+    let source = RowSource::new(conn, scope, &loaded.build_ids, false)?;
     load_inputs(conn, &source, &mut loaded.digests, false)
 }
 
 /// Layers written by cache exports in `scope`: `build` (u32), `digest` (u32 id).
-pub fn load_written_layers(
+pub(crate) fn load_written_layers(
     conn: &Connection,
     scope: &Scope,
     digests: &mut Interner,
@@ -394,7 +310,7 @@ pub fn load_written_layers(
 /// Byte counts reported by pulls of layers, anywhere in the database (not only the
 /// selection: a size is a property of the digest): `digest` (u32 id), `bytes` (i64).
 /// Only digests already in `digests` are kept (the layers asked about).
-pub fn load_pulled_sizes(conn: &Connection, digests: &Interner) -> Result<DataFrame> {
+pub(crate) fn load_pulled_sizes(conn: &Connection, digests: &Interner) -> Result<DataFrame> {
     let mut stmt = conn.prepare(
         "SELECT digest, bytes FROM cache_layers WHERE op = 'pull' AND bytes IS NOT NULL",
     )?;
@@ -418,7 +334,7 @@ pub fn load_pulled_sizes(conn: &Connection, digests: &Interner) -> Result<DataFr
 
 /// Cache exports of the builds in `scope` (from `cache_operations`): `build` (u32),
 /// `export_ns` (i64).
-pub fn load_exports(conn: &Connection, scope: &Scope) -> Result<DataFrame> {
+pub(crate) fn load_exports(conn: &Connection, scope: &Scope) -> Result<DataFrame> {
     let (filter, args) = scope.where_clause();
     let sql = format!(
         "SELECT b.rowid, o.duration_ns FROM builds b
@@ -442,22 +358,4 @@ pub fn load_exports(conn: &Connection, scope: &Scope) -> Result<DataFrame> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn copy_from_names_the_stage() {
-        assert_eq!(
-            copy_from("COPY --from=deps /venv /venv").as_deref(),
-            Some("deps")
-        );
-        assert_eq!(
-            copy_from("COPY --chown=1:1 --from=0 /a /b").as_deref(),
-            Some("stage-0")
-        );
-        assert_eq!(copy_from("COPY src /app"), None);
-        assert_eq!(copy_from("RUN echo --from=x"), None);
-        assert_eq!(split_ident("deps\x1fRUN x"), (Some("deps"), "RUN x"));
-        assert_eq!(split_ident("\x1fRUN x"), (None, "RUN x"));
-    }
-}
+mod tests;

@@ -1,12 +1,37 @@
 //! Loading: the split (two-thread) scan of a file database reads exactly what the single scan
 //! reads, and label/time filters select the builds SQL says they do.
 
-mod common;
+use std::path::PathBuf;
 
-use analyzer::load::{split_ident, Loaded, Split, StepSelect};
-use analyzer::Scope;
+use collector::assemble::AssembleOptions;
+use collector::ingest::read_builds;
+use collector::manifest::read_manifest;
+use collector::model::Build;
 use collector::store::{SourceInfo, Store};
 use polars::prelude::*;
+
+use super::{copy_from, split_ident, Loaded, Split, StepSelect};
+use crate::Scope;
+
+/// The builds of the sample traces under `prefix`, labelled as the manifest says.
+fn samples(prefix: &str) -> Vec<(String, Build)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../sample-traces");
+    let mut out = Vec::new();
+    for e in read_manifest(&dir.join("manifest.tsv")).unwrap() {
+        if !e.file.starts_with(prefix) {
+            continue;
+        }
+        let f = std::fs::File::open(dir.join(&e.file)).unwrap();
+        for mut b in read_builds(&e.file, f, None, &AssembleOptions::default())
+            .unwrap()
+            .builds
+        {
+            b.labels.extend(e.labels.iter().cloned());
+            out.push((e.file.clone(), b));
+        }
+    }
+    out
+}
 
 /// One step row with ids resolved to text.
 type Row = (
@@ -72,23 +97,21 @@ fn split_scan_equals_single_scan() {
     let path = dir.path().join("t.db");
     let mut store = Store::open(&path).unwrap();
     let mut n = 0;
-    for file in common::files("app1-series/")
-        .iter()
-        .chain(common::files("engine-20.10/").iter())
+    for (file, b) in samples("app1-series/")
+        .into_iter()
+        .chain(samples("engine-20.10/"))
     {
-        for b in common::read(file) {
-            store
-                .insert_build(
-                    &b,
-                    &SourceInfo {
-                        path: file.clone(),
-                        bytes: 0,
-                        ingested_at: 0,
-                    },
-                )
-                .unwrap();
-            n += 1;
-        }
+        store
+            .insert_build(
+                &b,
+                &SourceInfo {
+                    path: file,
+                    bytes: 0,
+                    ingested_at: 0,
+                },
+            )
+            .unwrap();
+        n += 1;
     }
     let select = StepSelect {
         all_kinds: true,
@@ -129,4 +152,20 @@ fn split_scan_equals_single_scan() {
         .collect();
     assert_eq!(keys.len(), 6);
     let _ = l.steps.clone().lazy().collect().unwrap();
+}
+
+#[test]
+fn copy_from_names_the_stage() {
+    assert_eq!(
+        copy_from("COPY --from=deps /venv /venv").as_deref(),
+        Some("deps")
+    );
+    assert_eq!(
+        copy_from("COPY --chown=1:1 --from=0 /a /b").as_deref(),
+        Some("stage-0")
+    );
+    assert_eq!(copy_from("COPY src /app"), None);
+    assert_eq!(copy_from("RUN echo --from=x"), None);
+    assert_eq!(split_ident("deps\x1fRUN x"), (Some("deps"), "RUN x"));
+    assert_eq!(split_ident("\x1fRUN x"), (None, "RUN x"));
 }

@@ -1,7 +1,7 @@
 //! The plain-words verdict of a comparison: "min is 7.1 s slower than max (95% CI 5.2–9.0 s,
 //! n=6 vs 6)", "no clear difference ...", or "too few builds to tell: need more than n=2".
 
-use crate::compare::Metric;
+use super::metric::Metric;
 
 /// Groups smaller than this get no verdict.
 pub const MIN_BUILDS: usize = 3;

@@ -13,90 +13,20 @@ use polars::prelude::*;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
+mod metric;
+mod verdict;
+
+pub use metric::Metric;
+use verdict::Verdict;
+
+use crate::codes::status;
 use crate::cost::{self, CostOptions, CostReport};
 use crate::expr::{inner_join, p90};
-use crate::load::{load_label, status, Loaded};
-use crate::metrics::{hit_ratio, per_build, Needs};
+use crate::load::{load_label, Loaded};
+use crate::metrics::per_build;
 use crate::stats::{bootstrap_median_diff, cliffs_delta, mann_whitney, median_sorted, PMethod};
 use crate::units::round6;
-use crate::verdict::Verdict;
 use crate::{AnalyzeError, Result, Scope};
-
-/// What is compared, per build.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Metric {
-    /// Wall time of the build.
-    Wall,
-    /// Hits / instruction steps.
-    HitRatio,
-    /// Avoidance savings (see [`crate::savings`]).
-    Saved,
-    /// Time instructions spent running.
-    Executed,
-    /// Time spent pulling layers of remote hits and lazy misses.
-    Pull,
-}
-
-impl Metric {
-    pub const ALL: [Metric; 5] = [
-        Metric::Wall,
-        Metric::HitRatio,
-        Metric::Saved,
-        Metric::Executed,
-        Metric::Pull,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Metric::Wall => "wall",
-            Metric::HitRatio => "hit_ratio",
-            Metric::Saved => "saved",
-            Metric::Executed => "executed",
-            Metric::Pull => "pull",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Metric> {
-        Metric::ALL.into_iter().find(|m| m.as_str() == s)
-    }
-
-    /// Times are compared in nanoseconds and reported in milliseconds (`_ms` keys).
-    pub fn is_time(self) -> bool {
-        self != Metric::HitRatio
-    }
-
-    fn needs(self) -> Option<Needs> {
-        match self {
-            Metric::Wall => None,
-            Metric::HitRatio | Metric::Executed | Metric::Pull => Some(Needs::default()),
-            Metric::Saved => Some(Needs {
-                savings: true,
-                ..Needs::default()
-            }),
-        }
-    }
-
-    /// The per-build value (ns for times, a ratio otherwise) from a [`per_build`] frame.
-    fn expr(self) -> Expr {
-        match self {
-            Metric::Wall => col("wall_ns").cast(DataType::Float64),
-            Metric::HitRatio => hit_ratio(),
-            Metric::Saved => col("saved_ns"),
-            Metric::Executed => col("ran_ns").cast(DataType::Float64),
-            Metric::Pull => col("pull_ns").cast(DataType::Float64),
-        }
-    }
-
-    /// Output value from the internal unit: ms for times.
-    fn out(self, v: f64) -> f64 {
-        if self.is_time() {
-            crate::units::ms(v)
-        } else {
-            round6(v)
-        }
-    }
-}
 
 /// Options of [`compare`].
 #[derive(Debug, Clone)]
@@ -328,7 +258,15 @@ pub fn compare(
             .then(a.value.cmp(&b.value))
     });
     let cost = match &opts.cost {
-        Some(c) => Some(cost::cost_report(conn, scope, opts, &baseline, c, &loaded)?),
+        Some(c) => Some(cost::cost_report(
+            conn,
+            scope,
+            &opts.by,
+            opts.include_failed,
+            &baseline,
+            c,
+            &loaded,
+        )?),
         None => None,
     };
     Ok(Comparison {
