@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use analyzer::compare::{compare, CompareOptions, Metric};
 use analyzer::load::{Loaded, StepSelect};
-use analyzer::step_stats::{step_stats, StepsOptions};
+use analyzer::steps::{step_stats, StepsOptions};
 use analyzer::trends::{trends, Period, TrendsOptions};
 use analyzer::Scope;
 use collector::store::Store;

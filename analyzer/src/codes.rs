@@ -66,6 +66,16 @@ pub(crate) fn status_code(s: BuildStatus) -> u32 {
     }
 }
 
+/// The stored name of a build status code.
+pub fn status_name(code: u32) -> &'static str {
+    match code {
+        status::SUCCEEDED => "succeeded",
+        status::FAILED => "failed",
+        status::CANCELED => "canceled",
+        _ => "incomplete",
+    }
+}
+
 /// The separator between stage and instruction in an identity key.
 pub const IDENT_SEP: char = '\x1f';
 

@@ -9,7 +9,6 @@
 //! [`verdict`], plus the [`cost`] model), [`step_stats`], [`trends`], [`bust_report`].
 //! [`synth`] makes synthetic histories for the benchmarks.
 
-pub mod bust_report;
 pub mod busts;
 pub mod codes;
 pub mod compare;
@@ -26,7 +25,7 @@ pub mod savings;
 mod scan;
 pub mod scope;
 pub mod stats;
-pub mod step_stats;
+pub mod steps;
 pub mod synth;
 pub mod synth_store;
 pub mod totals;

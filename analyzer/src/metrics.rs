@@ -11,7 +11,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::busts;
-use crate::codes::{kind, outcome, status};
+use crate::codes::{kind, outcome, status, status_name};
 use crate::critical_path::{self, PathStep};
 use crate::expr::{count_if, hit, instruction, left_join, only, ran};
 use crate::load::{Loaded, StepSelect};
@@ -325,14 +325,4 @@ fn load_sources(
         out.insert(k, s);
     }
     Ok(out)
-}
-
-/// The stored name of a build status code.
-pub fn status_name(code: u32) -> &'static str {
-    match code {
-        status::SUCCEEDED => "succeeded",
-        status::FAILED => "failed",
-        status::CANCELED => "canceled",
-        _ => "incomplete",
-    }
 }

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use analyzer::bust_report::{build_busts, bust_summary};
+use analyzer::busts::{build_busts, bust_summary};
 use anyhow::{bail, Result};
 use reports::render::terminal::busts::{render_build, render_summary};
 

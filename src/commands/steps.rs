@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use analyzer::step_stats::{step_stats, StepsOptions};
+use analyzer::steps::{step_stats, StepsOptions};
 use anyhow::Result;
 
 use super::{open_store, print, print_json};

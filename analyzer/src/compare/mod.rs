@@ -157,106 +157,9 @@ pub fn compare(
             (l, f)
         }
     };
-    let eligible = if opts.include_failed {
-        frame
-    } else {
-        frame.filter(col("status").eq(lit(status::SUCCEEDED)))
-    };
-    // Evaluated once: the frames below all derive from it.
-    let eligible = eligible
-        .select([
-            col("build"),
-            col("started_at"),
-            opts.metric.expr().alias("metric"),
-        ])
-        .collect()?;
-    let eligible_n = eligible.height();
-    let grouped = inner_join(
-        eligible.lazy().filter(col("metric").is_not_null()),
-        labels.lazy(),
-        &["build"],
-    )
-    .collect()?
-    .lazy();
-    let values = grouped
-        .clone()
-        .select([col("value"), col("metric")])
-        .sort(["value", "metric"], crate::expr::sort_asc(2))
-        .collect()?;
-    let summary = grouped
-        .group_by([col("value")])
-        .agg([
-            len().alias("n"),
-            col("metric").median().alias("median"),
-            p90(col("metric")).alias("p90"),
-            col("metric").mean().alias("mean"),
-        ])
-        .sort(["value"], crate::expr::sort_asc(1))
-        .collect()?;
-    let samples = split_groups(&values)?;
-    if samples.is_empty() {
-        return Err(AnalyzeError::Invalid(format!(
-            "no {} build in the selection has both the label {:?} and a {} value",
-            if opts.include_failed { "" } else { "succeeded" },
-            opts.by,
-            opts.metric.as_str()
-        )));
-    }
-    let (baseline, rule) = match &opts.baseline {
-        Some(b) if samples.contains_key(b) => (b.clone(), "given with --baseline".to_string()),
-        Some(b) => {
-            return Err(AnalyzeError::UnknownBaseline {
-                key: opts.by.clone(),
-                baseline: b.clone(),
-                seen: samples.keys().cloned().collect::<Vec<_>>().join(", "),
-            })
-        }
-        None => {
-            let mut best: Option<(&String, usize)> = None;
-            for (v, xs) in &samples {
-                if best.is_none_or(|(_, n)| xs.len() > n) {
-                    best = Some((v, xs.len()));
-                }
-            }
-            (
-                best.map(|(v, _)| v.clone()).unwrap_or_default(),
-                "the group with the most builds (ties: first by name); choose with --baseline"
-                    .to_string(),
-            )
-        }
-    };
-    let base = &samples[&baseline];
-    let m = opts.metric;
-    let vals = summary.column("value")?.str()?;
-    let (med, q90, mean) = (
-        summary.column("median")?.f64()?,
-        summary.column("p90")?.f64()?,
-        summary.column("mean")?.f64()?,
-    );
-    let mut groups = Vec::with_capacity(summary.height());
-    for i in 0..summary.height() {
-        let value = vals.get(i).unwrap_or("").to_string();
-        let xs = &samples[&value];
-        let is_baseline = value == baseline;
-        let vs_baseline = (!is_baseline)
-            .then(|| against(m, &value, xs, &baseline, base, opts.resamples, opts.seed));
-        groups.push(GroupStats {
-            n: xs.len(),
-            is_baseline,
-            median: m.out(med.get(i).unwrap_or(f64::NAN)),
-            p90: m.out(q90.get(i).unwrap_or(f64::NAN)),
-            mean: m.out(mean.get(i).unwrap_or(f64::NAN)),
-            vs_baseline,
-            time: m.is_time(),
-            value,
-        });
-    }
-    // The baseline first, then the others by name.
-    groups.sort_by(|a, b| {
-        b.is_baseline
-            .cmp(&a.is_baseline)
-            .then(a.value.cmp(&b.value))
-    });
+    let grouped = Grouped::of(frame, labels, opts)?;
+    let (baseline, rule) = choose_baseline(&grouped.samples, opts)?;
+    let groups = group_stats(&grouped, &baseline, opts)?;
     let cost = match &opts.cost {
         Some(c) => Some(cost::cost_report(
             conn,
@@ -271,16 +174,147 @@ pub fn compare(
     };
     Ok(Comparison {
         by: opts.by.clone(),
-        metric: m,
+        metric: opts.metric,
         baseline,
         baseline_rule: rule,
         scope: scope.describe(),
-        builds_without_label: eligible_n.saturating_sub(values.height()),
+        builds_without_label: grouped.without_label,
         include_failed: opts.include_failed,
         resamples: opts.resamples,
         groups,
         cost,
     })
+}
+
+/// The metric's values per group, and their summary per group.
+struct Grouped {
+    /// Sorted values per group value.
+    samples: BTreeMap<String, Vec<f64>>,
+    /// `value`, `n`, `median`, `p90`, `mean` per group, sorted by value.
+    summary: DataFrame,
+    /// Eligible builds (succeeded unless asked otherwise) without the label.
+    without_label: usize,
+}
+
+impl Grouped {
+    fn of(frame: LazyFrame, labels: DataFrame, opts: &CompareOptions) -> Result<Grouped> {
+        let eligible = if opts.include_failed {
+            frame
+        } else {
+            frame.filter(col("status").eq(lit(status::SUCCEEDED)))
+        };
+        // Evaluated once: the frames below all derive from it.
+        let eligible = eligible
+            .select([
+                col("build"),
+                col("started_at"),
+                opts.metric.expr().alias("metric"),
+            ])
+            .collect()?;
+        let eligible_n = eligible.height();
+        let grouped = inner_join(
+            eligible.lazy().filter(col("metric").is_not_null()),
+            labels.lazy(),
+            &["build"],
+        )
+        .collect()?
+        .lazy();
+        let values = grouped
+            .clone()
+            .select([col("value"), col("metric")])
+            .sort(["value", "metric"], crate::expr::sort_asc(2))
+            .collect()?;
+        let summary = grouped
+            .group_by([col("value")])
+            .agg([
+                len().alias("n"),
+                col("metric").median().alias("median"),
+                p90(col("metric")).alias("p90"),
+                col("metric").mean().alias("mean"),
+            ])
+            .sort(["value"], crate::expr::sort_asc(1))
+            .collect()?;
+        let samples = split_groups(&values)?;
+        if samples.is_empty() {
+            return Err(AnalyzeError::Invalid(format!(
+                "no {} build in the selection has both the label {:?} and a {} value",
+                if opts.include_failed { "" } else { "succeeded" },
+                opts.by,
+                opts.metric.as_str()
+            )));
+        }
+        Ok(Grouped {
+            samples,
+            summary,
+            without_label: eligible_n.saturating_sub(values.height()),
+        })
+    }
+}
+
+/// The baseline group and how it was chosen: the one given, else the group with the most
+/// builds (ties: the first by name).
+fn choose_baseline(
+    samples: &BTreeMap<String, Vec<f64>>,
+    opts: &CompareOptions,
+) -> Result<(String, String)> {
+    match &opts.baseline {
+        Some(b) if samples.contains_key(b) => Ok((b.clone(), "given with --baseline".to_string())),
+        Some(b) => Err(AnalyzeError::UnknownBaseline {
+            key: opts.by.clone(),
+            baseline: b.clone(),
+            seen: samples.keys().cloned().collect::<Vec<_>>().join(", "),
+        }),
+        None => {
+            let mut best: Option<(&String, usize)> = None;
+            for (v, xs) in samples {
+                if best.is_none_or(|(_, n)| xs.len() > n) {
+                    best = Some((v, xs.len()));
+                }
+            }
+            Ok((
+                best.map(|(v, _)| v.clone()).unwrap_or_default(),
+                "the group with the most builds (ties: first by name); choose with --baseline"
+                    .to_string(),
+            ))
+        }
+    }
+}
+
+/// Every group summarised and, but for the baseline, set against it: the baseline first, then
+/// the others by name.
+fn group_stats(g: &Grouped, baseline: &str, opts: &CompareOptions) -> Result<Vec<GroupStats>> {
+    let base = &g.samples[baseline];
+    let m = opts.metric;
+    let vals = g.summary.column("value")?.str()?;
+    let (med, q90, mean) = (
+        g.summary.column("median")?.f64()?,
+        g.summary.column("p90")?.f64()?,
+        g.summary.column("mean")?.f64()?,
+    );
+    let mut groups = Vec::with_capacity(g.summary.height());
+    for i in 0..g.summary.height() {
+        let value = vals.get(i).unwrap_or("").to_string();
+        let xs = &g.samples[&value];
+        let is_baseline = value == baseline;
+        let vs_baseline = (!is_baseline)
+            .then(|| against(m, &value, xs, baseline, base, opts.resamples, opts.seed));
+        groups.push(GroupStats {
+            n: xs.len(),
+            is_baseline,
+            median: m.out(med.get(i).unwrap_or(f64::NAN)),
+            p90: m.out(q90.get(i).unwrap_or(f64::NAN)),
+            mean: m.out(mean.get(i).unwrap_or(f64::NAN)),
+            vs_baseline,
+            time: m.is_time(),
+            value,
+        });
+    }
+    groups.sort_by(|a, b| {
+        b.is_baseline
+            .cmp(&a.is_baseline)
+            .then(a.value.cmp(&b.value))
+    });
+    Ok(groups)
 }
 
 /// Sorted values per group, from a frame sorted by `value` then `metric`.

@@ -13,8 +13,8 @@ use base64::Engine as _;
 use serde::Deserialize;
 
 use super::lines::{preview, trim_ascii};
+use super::object_end::ObjectEnd;
 use super::records::{no_progress, Queue, Records};
-use super::scan::ObjectEnd;
 use super::window::Window;
 use super::EventResult;
 use crate::error::DecodeError;

@@ -2,7 +2,7 @@
 //! and the medians of its baseline. No analysis happens here: only selection, conversion to the
 //! summary's units, and names for the step classes.
 
-use analyzer::bust_report::BuildBusts;
+use analyzer::busts::BuildBusts;
 use analyzer::busts::BustCause;
 use analyzer::metrics::BuildMetrics;
 use analyzer::totals::BaselineMedians;

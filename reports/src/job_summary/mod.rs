@@ -7,7 +7,7 @@
 pub mod assemble;
 pub mod model;
 
-use analyzer::bust_report::build_busts;
+use analyzer::busts::build_busts;
 use analyzer::metrics::{build_metrics, BuildMetrics, MetricsOptions};
 use analyzer::{AnalyzeError, Scope};
 use collector::model::Build;

@@ -4,7 +4,7 @@
 
 use super::{MarkupRenderer, RenderError};
 use crate::render::chart::Chart;
-use crate::render::doc::{Doc, DocTable, MetricSet, Span};
+use crate::render::document::{Doc, DocTable, MetricSet, Span};
 use crate::render::escape::{clean, clean_inline, html, MAX_CELL};
 use crate::render::table::Align;
 

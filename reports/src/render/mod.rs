@@ -8,7 +8,7 @@
 //! and the caller decides where the bytes go.
 
 pub mod chart;
-pub mod doc;
+pub mod document;
 pub mod escape;
 pub mod fmt;
 mod html;
@@ -25,7 +25,7 @@ pub use markdown::{Images, MarkdownRenderer};
 use crate::job_summary::model::JobSummary;
 use crate::weekly::model::Report;
 use chart::{Chart, ChartError};
-use doc::{Block, Doc, DocTable, MetricSet, Span};
+use document::{Block, Doc, DocTable, MetricSet, Span};
 
 /// Why a report could not be rendered.
 #[derive(Debug, thiserror::Error)]

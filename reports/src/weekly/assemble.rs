@@ -5,10 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use analyzer::bust_report::BustSummary;
+use analyzer::busts::BustSummary;
 use analyzer::compare::Comparison;
 use analyzer::metrics::BuildMetrics;
-use analyzer::step_stats::StepStats;
+use analyzer::steps::StepStats;
 use analyzer::totals::Totals;
 use analyzer::trends::{TrendRow, Trends};
 use collector::model::Build;

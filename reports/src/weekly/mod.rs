@@ -10,16 +10,16 @@ pub mod model;
 
 use std::path::{Path, PathBuf};
 
-use analyzer::bust_report::bust_summary;
+use analyzer::busts::bust_summary;
 use analyzer::compare::{compare, CompareOptions};
 use analyzer::metrics::{build_metrics, MetricsOptions};
-use analyzer::step_stats::{step_stats, StepsOptions};
+use analyzer::steps::{step_stats, StepsOptions};
 use analyzer::trends::{trends, Period, TrendsOptions};
 use analyzer::{AnalyzeError, Scope};
 use collector::store::{BuildFilter, Store, StoreError};
 
 use crate::render::chart::{Chart, ChartError};
-use crate::render::doc::Block;
+use crate::render::document::Block;
 use crate::render::{
     layout, HtmlRenderer, Images, JsonRenderer, MarkdownRenderer, RenderError, Renderer,
     ReportFormat,

@@ -8,7 +8,7 @@ mod summary;
 pub use report::report;
 pub use summary::summary;
 
-use super::doc::{DocTable, MetricCard, Tone};
+use super::document::{DocTable, MetricCard, Tone};
 use super::fmt::{duration_ms, signed_duration_ms, UNKNOWN};
 use super::table::{Align, Table};
 use crate::weekly::model::Change;

@@ -3,7 +3,7 @@
 
 use super::{day, metric, minute, table, Better, Unit};
 use crate::render::chart::{Chart, ChartKind};
-use crate::render::doc::{Block, Doc, MetricSet, Span};
+use crate::render::document::{Block, Doc, MetricSet, Span};
 use crate::render::fmt::{
     duration_ms, opt_duration_ms, opt_percent, signed_duration_ms, signed_percent,
 };

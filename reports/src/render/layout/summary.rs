@@ -3,7 +3,7 @@
 
 use super::{metric, table, Better, Unit};
 use crate::job_summary::model::JobSummary;
-use crate::render::doc::{Block, Doc, MetricSet, Span};
+use crate::render::document::{Block, Doc, MetricSet, Span};
 use crate::render::fmt::duration_ms;
 use crate::render::table::Align;
 use crate::weekly::model::Change;

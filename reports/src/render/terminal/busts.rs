@@ -1,6 +1,6 @@
 //! `buildprof busts` for the terminal: one build's busts, or the instructions that bust most.
 
-use analyzer::bust_report::{BuildBusts, BustSummary};
+use analyzer::busts::{BuildBusts, BustSummary};
 use analyzer::busts::{Bust, BustCause};
 
 use crate::render::fmt::{duration_ms, opt_duration_ms, percent, step_label};

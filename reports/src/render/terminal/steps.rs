@@ -1,6 +1,6 @@
 //! `buildprof steps` for the terminal: one row per step identity.
 
-use analyzer::step_stats::StepStats;
+use analyzer::steps::StepStats;
 
 use crate::render::fmt::ellipsize;
 use crate::render::fmt::{duration_ms, opt_duration_ms, percent, step_label};

@@ -1,0 +1,327 @@
+//! Cache-bust root causes: where in each stage the cache stopped hitting, and what that cost.
+//!
+//! BuildKit's cache is a chain: once a step misses, every later step of its stage runs too. The
+//! root cause of a bust is the first step of a stage that ran although its predecessor was a
+//! hit. Rules (instructions other than `FROM`, ordered by their `[stage i/n]` index):
+//!
+//! * the predecessor of a step is the previous instruction of its stage;
+//! * for the first instruction of a stage it is the stage's base: the step its first input
+//!   points to when that is an instruction of another stage (`FROM deps AS test`); when the
+//!   base is an image (`FROM`), it counts as present when the build hit the cache anywhere
+//!   (a builder with a cache whose stage start still missed: that step's own inputs changed);
+//!   a build without a single hit is cold, not busted;
+//! * a step that copies from another stage (`COPY --from=web`) in which a step ran inherits
+//!   that stage's miss: it is not a root cause (the bust is reported in the other stage);
+//! * a lazy miss (reported cached, then ran because the imported cache lacked its layers) is a
+//!   bust of its own, whatever its predecessor.
+//!
+//! The steps that re-ran are the steps of the stage from the bust on that ran; their summed
+//! duration is the bust's cost.
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::codes::outcome;
+use crate::expr::{count_if, hit, inner_join, instruction, left_join, ran, sort_asc};
+use crate::load::Loaded;
+
+/// Why a step is a bust.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BustCause {
+    /// It ran although the step before it hit: its instruction or the files it reads changed.
+    Changed,
+    /// It was reported cached, then ran anyway: the imported cache lacked its layers.
+    LazyMiss,
+}
+
+/// One bust: where a stage's cache chain broke in one build.
+#[derive(Debug, Clone, Serialize)]
+pub struct Bust {
+    pub build_id: String,
+    pub stage: Option<String>,
+    pub instruction: String,
+    /// The step's position in the build (`show` lists it under this number).
+    pub seq: u32,
+    pub stage_index: u32,
+    pub cause: BustCause,
+    /// Steps of the stage that ran from the bust on (the bust included).
+    pub reran_steps: u32,
+    pub rerun_ms: f64,
+    /// The previous build with the same `branch` label, when there is one in the selection.
+    pub previous: Option<PreviousBuild>,
+}
+
+/// The same step in the previous build of the same branch.
+#[derive(Debug, Clone, Serialize)]
+pub struct PreviousBuild {
+    pub build_id: String,
+    pub branch: String,
+    /// The step's outcome there (`cached`, `pulled`, `executed`, ...), None when it had no such step.
+    pub outcome: Option<String>,
+    /// Whether the step's digest differs there (None when it had no such step, or when either
+    /// trace gave no content digests).
+    pub digest_changed: Option<bool>,
+}
+
+/// Adds the bust detection columns and returns one row per bust:
+/// `build`, `stage`, `stage_index`, `seq`, `ident`, `digest`, `lazy`, `reran` (u32), `rerun_ns` (i64).
+/// `steps` needs the identity columns (see [`crate::load::StepSelect::identity`]);
+/// `copy_from` is [`Loaded::copy_from_stages`].
+pub(crate) fn detect(steps: LazyFrame, copy_from: LazyFrame) -> crate::Result<LazyFrame> {
+    // Composite keys (build in the high 32 bits) make every lookup a one-column operation.
+    let with_build =
+        |e: Expr| col("build").cast(DataType::UInt64) * lit(1u64 << 32) + e.cast(DataType::UInt64);
+    let instr = steps
+        .filter(instruction().and(col("stage_index").is_not_null()))
+        .select([
+            col("build"),
+            col("seq"),
+            col("lazy"),
+            col("dur_ns"),
+            col("ident"),
+            col("stage"),
+            col("stage_index"),
+            col("digest"),
+            with_build(col("stage")).alias("group"),
+            with_build(col("digest")).alias("digest_key"),
+            with_build(col("parent")).alias("parent_key"),
+            hit().alias("hit"),
+            ran().alias("ran"),
+        ])
+        .collect()?;
+    // Sets for membership tests (`is_in` keeps row order, unlike a join).
+    let keys = |cond: Expr, key: &str| -> crate::Result<Series> {
+        Ok(instr
+            .clone()
+            .lazy()
+            .filter(cond.and(col(key).is_not_null()))
+            .select([col(key)])
+            .unique(None, UniqueKeepStrategy::Any)
+            .collect()?
+            .column(key)?
+            .as_materialized_series()
+            .clone())
+    };
+    let instruction_digests = keys(lit(true), "digest_key")?;
+    let hit_digests = keys(col("hit"), "digest_key")?;
+    let ran_groups = keys(col("ran"), "group")?;
+
+    // In stage order. Every step below is a vectorised pass over the sorted rows: group
+    // boundaries come from shifts, "is there a hit in this build" and "is this row at or after
+    // the first candidate of its stage" from running maxima over dense group numbers.
+    let new_group = col("group")
+        .neq(col("group").shift(lit(1)))
+        .fill_null(lit(true));
+    let new_build = col("build")
+        .neq(col("build").shift(lit(1)))
+        .fill_null(lit(true));
+    let dense = |starts: Expr| starts.cast(DataType::UInt32).cum_sum(false);
+    let base_is_instruction =
+        col("parent_key").is_in(lit(instruction_digests).implode(false), false);
+    let base_hit = when(base_is_instruction)
+        .then(col("parent_key").is_in(lit(hit_digests).implode(false), false))
+        .otherwise(lit(NULL).cast(DataType::Boolean));
+    let candidates = left_join(instr.lazy(), copy_from, &["ident"])
+        .sort(["group", "stage_index"], sort_asc(2))
+        .with_columns([
+            dense(new_group.clone()).alias("g"),
+            dense(new_build).alias("b"),
+            when(new_group.not())
+                .then(col("hit").shift(lit(1)))
+                .otherwise(lit(NULL).cast(DataType::Boolean))
+                .alias("prev_hit"),
+            base_hit.alias("base_hit"),
+            with_build(col("from_stage"))
+                .is_in(lit(ran_groups).implode(false), false)
+                .fill_null(lit(false))
+                .alias("from_ran"),
+        ])
+        .with_column(
+            // A hit at or before this row in the same build, or at or after it.
+            when(col("hit"))
+                .then(col("b"))
+                .otherwise(lit(0u32))
+                .cum_max(false)
+                .eq(col("b"))
+                .or(when(col("hit"))
+                    .then(col("b"))
+                    .otherwise(lit(u32::MAX))
+                    .cum_min(true)
+                    .eq(col("b")))
+                .alias("build_has_hit"),
+        )
+        .with_column(
+            col("prev_hit")
+                .fill_null(col("base_hit"))
+                .fill_null(col("build_has_hit"))
+                .alias("pred_hit"),
+        )
+        .with_column(
+            col("ran")
+                .and(col("lazy").or(col("pred_hit").and(col("from_ran").not())))
+                .alias("candidate"),
+        )
+        .with_column(
+            // The dense number of the latest stage with a candidate so far: equal to this row's
+            // own number from its stage's first candidate on.
+            when(col("candidate"))
+                .then(col("g"))
+                .otherwise(lit(0u32))
+                .cum_max(false)
+                .eq(col("g"))
+                .alias("from_bust"),
+        );
+    // Within a stage the rows keep their order, so the first row from the bust on is the bust.
+    Ok(candidates
+        .filter(col("from_bust"))
+        .with_column(
+            when(col("ran"))
+                .then(col("dur_ns"))
+                .otherwise(lit(0i64))
+                .alias("ran_ns"),
+        )
+        .group_by_stable([col("group")])
+        .agg([
+            col("build").first(),
+            col("stage").first(),
+            col("stage_index").first(),
+            col("seq").first(),
+            col("ident").first(),
+            col("digest").first(),
+            col("lazy").first(),
+            count_if(col("ran")).alias("reran"),
+            col("ran_ns").sum().cast(DataType::Int64).alias("rerun_ns"),
+        ])
+        .drop(cols(["group"])))
+}
+
+/// Per build: `busts` (u32) and `bust_ns` (i64), for builds with at least one bust.
+pub(crate) fn per_build(busts: LazyFrame) -> LazyFrame {
+    busts.group_by([col("build")]).agg([
+        col("seq").count().cast(DataType::UInt32).alias("busts"),
+        col("rerun_ns").sum().alias("bust_ns"),
+    ])
+}
+
+/// The previous build (by start time) with the same `branch` label, per build:
+/// `build`, `prev_build` (nullable), `branch`.
+pub(crate) fn previous_on_branch(builds: LazyFrame, branch: LazyFrame) -> LazyFrame {
+    let same = col("branch").eq(col("branch").shift(lit(1)));
+    inner_join(
+        builds
+            .filter(col("started_at").is_not_null())
+            .select([col("build"), col("started_at")]),
+        branch.select([col("build"), col("value").alias("branch")]),
+        &["build"],
+    )
+    .sort(["branch", "started_at"], sort_asc(2))
+    .with_column(
+        when(same)
+            .then(col("build").shift(lit(1)))
+            .otherwise(lit(NULL).cast(DataType::UInt32))
+            .alias("prev_build"),
+    )
+    .select([col("build"), col("prev_build"), col("branch")])
+}
+
+/// Adds `prev_build`, `branch`, `prev_outcome` and `prev_digest` to bust rows: the same step
+/// identity in the previous build of the same branch.
+pub(crate) fn with_previous(busts: LazyFrame, previous: LazyFrame, steps: LazyFrame) -> LazyFrame {
+    let prev_steps = steps
+        .filter(instruction())
+        .select([
+            col("build").alias("prev_build"),
+            col("ident"),
+            col("outcome").alias("prev_outcome"),
+            col("digest").alias("prev_digest"),
+        ])
+        .unique(
+            Some(cols(["prev_build", "ident"])),
+            UniqueKeepStrategy::First,
+        );
+    left_join(
+        left_join(busts, previous, &["build"]),
+        prev_steps,
+        &["prev_build", "ident"],
+    )
+}
+
+/// Reads bust rows (from [`detect`], optionally [`with_previous`]) into [`Bust`]s, largest
+/// cost first.
+pub(crate) fn collect_busts(
+    frame: LazyFrame,
+    loaded: &Loaded,
+    with_prev: bool,
+) -> crate::Result<Vec<Bust>> {
+    let df = frame
+        .sort(
+            ["rerun_ns", "build", "stage_index"],
+            SortMultipleOptions::default()
+                .with_order_descending_multi([true, false, false])
+                .with_maintain_order(true),
+        )
+        .collect()?;
+    let build = df.column("build")?.u32()?;
+    let stage = df.column("stage_index")?.u32()?;
+    let seq = df.column("seq")?.u32()?;
+    let ident = df.column("ident")?.u32()?;
+    let lazy = df.column("lazy")?.bool()?;
+    let reran = df.column("reran")?.u32()?;
+    let rerun = df.column("rerun_ns")?.i64()?;
+    let mut out = Vec::with_capacity(df.height());
+    for i in 0..df.height() {
+        let (stage_name, instruction) = loaded.ident_parts(ident.get(i).unwrap_or(0));
+        let previous = if with_prev {
+            previous_at(&df, i, loaded)?
+        } else {
+            None
+        };
+        out.push(Bust {
+            build_id: loaded.build_id(build.get(i).unwrap_or(0)).to_string(),
+            stage: stage_name,
+            instruction,
+            seq: seq.get(i).unwrap_or(0),
+            stage_index: stage.get(i).unwrap_or(0),
+            cause: if lazy.get(i).unwrap_or(false) {
+                BustCause::LazyMiss
+            } else {
+                BustCause::Changed
+            },
+            reran_steps: reran.get(i).unwrap_or(0),
+            rerun_ms: crate::units::ms(rerun.get(i).unwrap_or(0) as f64),
+            previous,
+        });
+    }
+    Ok(out)
+}
+
+fn previous_at(df: &DataFrame, i: usize, loaded: &Loaded) -> crate::Result<Option<PreviousBuild>> {
+    let Some(prev) = df.column("prev_build")?.u32()?.get(i) else {
+        return Ok(None);
+    };
+    let branch = df.column("branch")?.str()?.get(i).unwrap_or("").to_string();
+    let prev_outcome = df.column("prev_outcome")?.u32()?.get(i);
+    let prev_digest = df.column("prev_digest")?.u32()?.get(i);
+    let digest = df.column("digest")?.u32()?.get(i);
+    Ok(Some(PreviousBuild {
+        build_id: loaded.build_id(prev).to_string(),
+        branch,
+        outcome: prev_outcome.map(|o| outcome_name(o).to_string()),
+        digest_changed: match (prev_digest, digest) {
+            (Some(p), Some(d)) => Some(p != d),
+            _ => None,
+        },
+    }))
+}
+
+/// The stored name of an outcome code.
+pub fn outcome_name(code: u32) -> &'static str {
+    match code {
+        outcome::CACHED => "cached",
+        outcome::PULLED => "pulled",
+        outcome::EXECUTED => "executed",
+        outcome::FAILED => "failed",
+        _ => "canceled",
+    }
+}

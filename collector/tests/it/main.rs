@@ -1,0 +1,7 @@
+//! The collector's integration tests on real sample traces and fuzz findings, as one test binary.
+
+mod dockerbuild;
+mod fuzz_regressions;
+mod robustness;
+mod store_batches;
+mod traces;

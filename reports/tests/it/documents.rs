@@ -1,0 +1,160 @@
+//! The weekly report and the job summary: figures from the store, rendered safely.
+
+use collector::model::{BuildStatus, Outcome};
+use collector::time::parse_rfc3339;
+use reports::job_summary::{summarize, SummaryRequest};
+use reports::render::fmt::UNKNOWN;
+use reports::render::{render_summary, Images, MarkdownRenderer, Renderer};
+use reports::weekly::{make_report, ReportPlan};
+
+use crate::common::{builds, store_of};
+
+fn plan(since: &str, until: &str) -> ReportPlan {
+    ReportPlan {
+        since: parse_rfc3339(since).unwrap(),
+        until: parse_rfc3339(until).unwrap(),
+        labels: Vec::new(),
+        out: std::env::temp_dir(),
+        formats: Vec::new(),
+        png: false,
+    }
+}
+
+#[test]
+fn the_weekly_report_counts_the_period_and_compares_strategies() {
+    let series = builds("app1-series/");
+    let store = store_of(&series);
+    let r = make_report(
+        &store,
+        &plan("2026-11-16T00:00:00Z", "2026-11-23T00:00:00Z"),
+        0,
+    )
+    .unwrap();
+    // Every app1 build started that week; none the week before.
+    let in_period = series.iter().filter(|b| b.started_at.is_some()).count();
+    assert_eq!(r.headline.builds.current, Some(in_period as f64));
+    assert_eq!(r.headline.builds.previous, Some(0.0));
+    assert_eq!(r.builds.len(), in_period);
+    let failed = series
+        .iter()
+        .filter(|b| b.status == BuildStatus::Failed)
+        .count();
+    assert_eq!(r.headline.failures.current, Some(failed as f64));
+    // The builds carry a strategy label with four values: the table has a group for each.
+    let st = r.strategies.as_ref().expect("a strategy table");
+    assert_eq!(st.label, "strategy");
+    let mut values: Vec<&str> = st.groups.iter().map(|g| g.value.as_str()).collect();
+    values.sort();
+    assert_eq!(values, ["inline", "local", "max", "min"]);
+    // The slowest build is the longest one of the period.
+    let longest = series.iter().filter_map(|b| b.duration_ns).max().unwrap();
+    let slowest = r.slowest_build.as_ref().unwrap();
+    assert_eq!(slowest.wall_ms, Some((longest + 500_000) / 1_000_000));
+    // Without a previous period, what it was is unknown, and says so with one symbol.
+    let md = String::from_utf8(
+        MarkdownRenderer {
+            images: Images::None,
+        }
+        .render_report(&r)
+        .unwrap(),
+    )
+    .unwrap();
+    let median = md
+        .lines()
+        .find(|l| l.starts_with("| Median wall time |"))
+        .expect("a median wall time row");
+    assert!(
+        median.ends_with(&format!("| {UNKNOWN} | no earlier data |")),
+        "{median}"
+    );
+}
+
+#[test]
+fn the_job_summary_of_a_lazy_miss_build_names_its_lazy_misses() {
+    let series = builds("app1-series/");
+    let store = store_of(&series);
+    let min = series
+        .iter()
+        .find(|b| b.source.ends_with("010-min-web-iter3.rawjson"))
+        .unwrap();
+    let s = summarize(
+        &store,
+        &SummaryRequest {
+            build: Some(min.id.clone()),
+            baseline_label: ("strategy".into(), "max".into()),
+            baseline_builds: 10,
+        },
+    )
+    .unwrap();
+    let lazy = min.steps.iter().filter(|s| s.lazy_miss).count() as u32;
+    assert!(lazy > 0);
+    assert_eq!(s.lazy_misses, lazy);
+    assert_eq!(
+        s.pulled,
+        min.steps
+            .iter()
+            .filter(|s| s.outcome == Outcome::Pulled)
+            .count() as u32
+    );
+    // The baseline is the max builds that started before this one.
+    let before = series
+        .iter()
+        .filter(|b| b.labels.get("strategy").map(String::as_str) == Some("max"))
+        .filter(|b| b.started_at < min.started_at)
+        .count() as u32;
+    assert_eq!(s.baseline.as_ref().unwrap().n, before);
+    let md = String::from_utf8(
+        render_summary(
+            &MarkdownRenderer {
+                images: Images::None,
+            },
+            &s,
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        md.contains(&format!("({lazy} reported cached but ran: lazy misses)")),
+        "{md}"
+    );
+}
+
+#[test]
+fn hostile_names_cannot_add_markup_to_a_summary() {
+    let mut series = builds("busybox-buildx0.13/local-buildx0.13.1-moby20.10.24_cold.rawjson");
+    let b = &mut series[0];
+    b.steps[0].name = "<img src=x onerror=alert(1)> [link](http://evil) `tick`".into();
+    b.steps[0].duration_ns = 10_000_000_000;
+    let store = store_of(&series);
+    let s = summarize(
+        &store,
+        &SummaryRequest {
+            build: None,
+            baseline_label: ("branch".into(), "main".into()),
+            baseline_builds: 10,
+        },
+    )
+    .unwrap();
+    let md = String::from_utf8(
+        render_summary(
+            &MarkdownRenderer {
+                images: Images::None,
+            },
+            &s,
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    // Rendered as a Markdown viewer would: the name is text in a code span, never HTML or a link.
+    use pulldown_cmark::{Event, Parser, Tag};
+    let mut code = String::new();
+    for event in Parser::new(&md) {
+        match event {
+            Event::Html(h) | Event::InlineHtml(h) => panic!("HTML in the summary: {h}"),
+            Event::Start(Tag::Link { .. } | Tag::Image { .. }) => panic!("a link in {md}"),
+            Event::Code(c) => code.push_str(&c),
+            _ => {}
+        }
+    }
+    assert!(code.contains("<img src=x onerror=alert(1)>"), "{md}");
+}

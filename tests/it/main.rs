@@ -1,0 +1,15 @@
+//! The integration tests of the buildprof binary: each module drives the built binary on real
+//! sample traces. One test binary, so the whole stack is linked once.
+
+mod analysis;
+mod cli;
+mod common;
+mod durability;
+mod engine;
+mod export;
+mod merge;
+mod otlp;
+mod record;
+mod report;
+mod report_browser;
+mod report_safety;
