@@ -11,15 +11,7 @@ use polars_io::csv::read::CsvReadOptions;
 use polars_io::parquet::read::ParquetReader;
 use polars_io::SerReader;
 
-const TABLES: &[&str] = &[
-    "builds",
-    "steps",
-    "labels",
-    "step_inputs",
-    "cache_operations",
-    "cache_layers",
-    "sources",
-];
+use collector::store::schema::TABLES;
 
 fn history(db: &Path) {
     ingest(

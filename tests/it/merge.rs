@@ -6,15 +6,7 @@ use std::path::Path;
 
 use crate::common::{bin, count, ingest, ok, rows};
 
-const TABLES: &[&str] = &[
-    "builds",
-    "steps",
-    "step_inputs",
-    "labels",
-    "cache_operations",
-    "cache_layers",
-    "sources",
-];
+use collector::store::schema::TABLES;
 
 /// Two CI jobs: job A built with mode=min and mode=max, job B with inline cache; both also
 /// ingested the same shared trace (one build, two jobs).

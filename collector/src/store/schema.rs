@@ -132,3 +132,27 @@ CREATE TABLE sources (
     PRIMARY KEY (build_id, path)
 ) WITHOUT ROWID;
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_lists_every_table_of_the_schema_parents_first() {
+        let store = crate::store::Store::open_in_memory().unwrap();
+        let mut stmt = store
+            .connection()
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .unwrap();
+        let mut tables: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let mut listed: Vec<String> = TABLES.iter().map(|t| t.to_string()).collect();
+        listed.sort();
+        tables.sort();
+        assert_eq!(listed, tables);
+        assert_eq!(TABLES[0], "builds");
+    }
+}
