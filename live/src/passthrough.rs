@@ -10,7 +10,7 @@
 
 use std::fs::File;
 use std::io::{Read, Write};
-use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::os::fd::AsFd;
 use std::os::unix::fs::MetadataExt;
 use std::process::{Command, ExitStatus, Stdio};
 
@@ -32,7 +32,8 @@ pub(crate) fn run(
     let capture = Capture::start(config, observe);
     let mut pumps = Vec::new();
     let mut child = if merged {
-        let (read, write) = pipe()?;
+        // std's pipe is close-on-exec on every platform (pipe2 is Linux-only).
+        let (read, write) = std::io::pipe()?;
         cmd.stdout(Stdio::from(write.try_clone()?));
         cmd.stderr(Stdio::from(write));
         let child = cmd.spawn();
@@ -40,7 +41,7 @@ pub(crate) fn run(
         drop(cmd);
         let child = child?;
         let dst = passthrough.then(|| dup_stdio(1)).transpose()?;
-        pumps.push(pump(File::from(read), dst, MERGED, capture.sender()));
+        pumps.push(pump(read, dst, MERGED, capture.sender()));
         child
     } else {
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
@@ -119,16 +120,4 @@ fn stdout_is_stderr() -> bool {
         (Some(a), Some(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
         _ => false,
     }
-}
-
-/// A close-on-exec pipe: (read end, write end).
-fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0 as libc::c_int; 2];
-    // SAFETY: pipe2 fills two descriptors we then own exclusively.
-    let rc = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) };
-    if rc != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: both descriptors were just created and are owned by nothing else.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
