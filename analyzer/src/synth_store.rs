@@ -108,7 +108,7 @@ pub fn write_history(
             for inserted in store.insert_builds(&batch) {
                 inserted?;
                 builds += 1;
-                if builds % 10_000 == 0 {
+                if builds.is_multiple_of(10_000) {
                     progress(Written {
                         builds,
                         steps: synth.steps(),

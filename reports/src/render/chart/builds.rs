@@ -36,7 +36,7 @@ pub fn draw<DB: DrawingBackend>(
         x_desc: "builds of the period, in start order",
         y_desc: "wall time (s)",
         x_label: &|i| {
-            if i as usize % step == 0 {
+            if (i as usize).is_multiple_of(step) {
                 format!("{}", i + 1)
             } else {
                 String::new()

@@ -32,7 +32,7 @@ fn week_labels(weeks: &[Week]) -> impl Fn(u32) -> String {
     let n = weeks.len().max(1);
     let every = if n > 8 { 2 } else { 1 };
     move |i| {
-        if (n - 1 - i as usize) % every == 0 {
+        if (n - 1 - i as usize).is_multiple_of(every) {
             labels.get(i as usize).cloned().unwrap_or_default()
         } else {
             String::new()
