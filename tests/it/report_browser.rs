@@ -93,17 +93,7 @@ fn report_renders_its_charts_in_chromium() {
     let exe = find_chromium().expect("no chromium on PATH (apt-get install chromium)");
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("b.db");
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-traces");
-    let manifest = std::fs::read_to_string(root.join("manifest.tsv")).unwrap();
-    for line in manifest.lines().filter(|l| l.starts_with("app1-series/")) {
-        let cols: Vec<&str> = line.split('\t').collect();
-        let file = root.join(cols[0]).display().to_string();
-        let mut args = vec!["ingest", file.as_str()];
-        for l in cols[2].split(',') {
-            args.extend(["--label", l]);
-        }
-        ok(&db, &args);
-    }
+    crate::common::app1_series(&db);
     let out = dir.path().join("report");
     ok(
         &db,

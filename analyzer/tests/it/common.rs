@@ -17,22 +17,11 @@ pub fn samples() -> PathBuf {
 
 /// `file -> labels` from the manifest.
 pub fn manifest() -> BTreeMap<String, BTreeMap<String, String>> {
-    let text = std::fs::read_to_string(samples().join("manifest.tsv")).expect("manifest");
-    let mut out = BTreeMap::new();
-    for line in text.lines().skip(1).filter(|l| !l.trim().is_empty()) {
-        let cols: Vec<&str> = line.split('\t').collect();
-        assert_eq!(cols.len(), 3, "manifest line {line:?}");
-        let labels = cols[2]
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(|kv| {
-                let (k, v) = kv.split_once('=').expect("k=v");
-                (k.to_string(), v.to_string())
-            })
-            .collect();
-        out.insert(cols[0].to_string(), labels);
-    }
-    out
+    collector::manifest::read_manifest(&samples().join("manifest.tsv"))
+        .expect("manifest")
+        .into_iter()
+        .map(|e| (e.file, e.labels.into_iter().collect()))
+        .collect()
 }
 
 /// The builds of one sample file, with its manifest labels.

@@ -66,11 +66,14 @@ pub fn ingest(db: &Path, traces: &[&str], labels: &[&str]) {
 /// Ingests the 24 builds of `sample-traces/app1-series` (the strategy series), labelled as in
 /// the manifest.
 pub fn app1_series(db: &Path) {
-    let manifest = std::fs::read_to_string(sample("manifest.tsv")).unwrap();
-    for line in manifest.lines().filter(|l| l.starts_with("app1-series/")) {
-        let cols: Vec<&str> = line.split('\t').collect();
-        let labels: Vec<&str> = cols[2].split(',').collect();
-        ingest(db, &[cols[0]], &labels);
+    let manifest = collector::manifest::read_manifest(Path::new(&sample("manifest.tsv"))).unwrap();
+    for e in manifest
+        .iter()
+        .filter(|e| e.file.starts_with("app1-series/"))
+    {
+        let labels: Vec<String> = e.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
+        ingest(db, &[&e.file], &labels);
     }
 }
 
