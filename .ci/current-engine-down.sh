@@ -32,10 +32,18 @@ stop registry "$(pid_of "$dir/registry.pid")"
 # Shims or anything else the engine left running (their command lines name its exec or data root).
 for proc in /proc/[0-9]*; do
     pid=${proc#/proc/}
-    [ "$pid" != $$ ] && [ "$pid" != "$PPID" ] || continue
+    if [ "$pid" = $$ ] || [ "$pid" = "$PPID" ]; then continue; fi
     cmd=$(tr '\0' ' ' 2>/dev/null <"$proc/cmdline" || true)
     case $cmd in
-        *" $dir/exec/"* | *" $dir/root/"*) stop "leftover ${cmd:0:60}" "$pid" ;;
+        *" $dir/exec/"* | *" $dir/root/"*)
+            # A shim's children are container inits: end them first, or they outlive the shim.
+            for child in /proc/[0-9]*; do
+                if [ "$(awk '{print $4}' "$child/stat" 2>/dev/null)" = "$pid" ]; then
+                    kill -KILL "${child#/proc/}" 2>/dev/null || true
+                fi
+            done
+            stop "leftover ${cmd:0:60}" "$pid"
+            ;;
     esac
 done
 

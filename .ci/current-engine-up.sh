@@ -23,6 +23,7 @@
 #   BUILDPROF_ENGINE_CACHE    package cache dir (default /var/cache/buildprof-engine)
 #   BUILDPROF_ENGINE_REFRESH  set to 1 to fetch the packages again
 #   BUILDPROF_ENGINE_TIMEOUT  seconds to wait for dockerd (default 90)
+#   BUILDPROF_DEBIAN_MIRROR   Debian archive for the trixie packages (default http://deb.debian.org/debian)
 # Prints `export VAR=...` lines for `eval`; .ci/current-engine-down.sh stops everything.
 #   engine_env=$(.ci/current-engine-up.sh) && eval "$engine_env"; trap .ci/current-engine-down.sh EXIT
 set -euo pipefail
@@ -35,6 +36,7 @@ cache=${BUILDPROF_ENGINE_CACHE:-/var/cache/buildprof-engine}
 port=${BUILDPROF_REGISTRY_PORT:-5000}
 timeout=${BUILDPROF_ENGINE_TIMEOUT:-90}
 suite=trixie
+mirror=${BUILDPROF_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # dockerd 26 needs containerd (it starts it itself when `containerd` is on PATH) and tini
 # (docker-init is tini-static). docker-cli (26.1) is only a fallback client (see below).
 packages=(docker.io docker-cli docker-buildx docker-registry containerd tini)
@@ -63,16 +65,23 @@ prefix=$cache/prefix
 mkdir -p "$cache"
 exec 9>"$cache/lock"
 flock 9 # one fetch at a time; concurrent runs wait here
-want="suite=$suite packages=${packages[*]}"
+want="suite=$suite mirror=$mirror packages=${packages[*]}"
+prefix_ok() { # dir: has everything this script runs
+    local bin
+    for bin in usr/sbin/dockerd usr/bin/containerd usr/bin/containerd-shim-runc-v2 usr/bin/docker-init \
+        usr/bin/docker-registry usr/bin/docker usr/libexec/docker/cli-plugins/docker-buildx; do
+        [ -x "$1/$bin" ] || { log "$bin missing from $1"; return 1; }
+    done
+}
 if [ "${BUILDPROF_ENGINE_REFRESH:-0}" != 1 ] && [ -f "$prefix/.buildprof-stamp" ] &&
-    [ "$(head -n1 "$prefix/.buildprof-stamp")" = "$want" ]; then
+    [ "$(head -n1 "$prefix/.buildprof-stamp")" = "$want" ] && prefix_ok "$prefix"; then
     log "using cached $suite packages in $prefix"
 else
     log "fetching $suite packages: ${packages[*]}"
     apt_dir=$cache/apt
     mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/apt.conf.d" \
         "$apt_dir/preferences.d"
-    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" \
+    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $suite main" \
         >"$apt_dir/sources.list"
     # APT_CONFIG is read before the machine's apt.conf.d, so pointing Dir::Etc::parts at an empty
     # dir keeps the machine's hooks (appstream refresh, dpkg post-invoke) out; keep its proxy.
@@ -101,10 +110,7 @@ else
     done
     # Debian 13's runc needs glibc 2.38: never use one from the prefix.
     rm -f "$cache/prefix.new/usr/sbin/runc" "$cache/prefix.new/usr/bin/runc"
-    for bin in usr/sbin/dockerd usr/bin/containerd usr/bin/containerd-shim-runc-v2 usr/bin/docker-init \
-        usr/bin/docker-registry usr/libexec/docker/cli-plugins/docker-buildx; do
-        [ -x "$cache/prefix.new/$bin" ] || { log "$bin missing from the unpacked packages"; exit 1; }
-    done
+    prefix_ok "$cache/prefix.new" || exit 1
     { echo "$want"; (cd "$cache/debs.new" && ls -1 ./*.deb); } >"$cache/prefix.new/.buildprof-stamp"
     rm -rf "$prefix" "$cache/debs"
     mv "$cache/prefix.new" "$prefix"
