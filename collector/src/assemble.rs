@@ -76,8 +76,19 @@ struct VertexState {
     /// Plain logs: the order of what happened, since they may lack times.
     phase: Phase,
     cached_reported: bool,
-    /// Something happened after the cached report (a new interval, logs, statuses).
-    after_cache: AfterCache,
+    /// Some snapshot carried the vertex's inputs (plain logs never do).
+    has_inputs: bool,
+    /// Starts of execution intervals: not cached, with inputs (only `sharedOp.Exec` writes such
+    /// a snapshot; pull intervals carry no inputs).
+    exec_starts: HashSet<Nanos>,
+    /// A completion that was not cached came after the cached report (plain `CACHED` ... `DONE`).
+    done_after_cache: bool,
+    /// Log lines other than a fetch's retry notices (`error: ...`, `retrying in ...`).
+    exec_log_lines: u64,
+    /// Plain logs: the finished vertex's header was printed again (with its time, if any) and
+    /// nothing has followed it yet; the printer reprints a header when it switches back to a
+    /// vertex, sometimes with nothing new to show before the build ends.
+    bare_reprint: Option<Option<Nanos>>,
     started: bool,
     completed: bool,
     error: Option<String>,
@@ -100,18 +111,9 @@ enum Phase {
 }
 
 #[derive(Default)]
-struct AfterCache {
-    ran: bool,
-    logs: u64,
-    other_statuses: u32,
-    pull_statuses: u32,
-}
-
-#[derive(Default)]
 struct StatusState {
     first: bool,
     pull: bool,
-    after_cache: bool,
     started: Option<Nanos>,
     completed: Option<Nanos>,
     reported_duration_ns: Option<i64>,
@@ -216,6 +218,7 @@ impl Pending {
     }
 
     fn vertex(&mut self, v: VertexEvent) {
+        let finishes = completes_event(&v);
         self.touch(v.started);
         self.touch(v.completed);
         let st = self.state(&v.digest);
@@ -224,7 +227,9 @@ impl Pending {
                 st.name = name;
             }
         }
-        if !v.inputs.is_empty() {
+        let snapshot_has_inputs = !v.inputs.is_empty();
+        if snapshot_has_inputs {
+            st.has_inputs = true;
             st.inputs = v.inputs;
         }
         if v.progress_group.is_some() {
@@ -243,13 +248,20 @@ impl Pending {
         if !is_start {
             return; // announced only
         }
-        // A new interval: one whose start we have not seen, or (without times) a restart after done.
-        let new_interval = match v.started {
-            Some(s) => !st.intervals.contains_key(&s),
-            None => st.phase == Phase::Done || !st.started,
-        };
-        if st.cached_reported && new_interval && !v.cached {
-            st.after_cache.ran = true;
+        // A plain header again after the vertex finished, with nothing (yet) under it.
+        if v.running && !finishes && st.phase == Phase::Done {
+            st.bare_reprint = Some(v.started);
+            return;
+        }
+        st.bare_reprint = None;
+        let completes = v.completed.is_some() || v.reported_duration_ns.is_some();
+        // An interval that started after the cached report (plain logs: any completion printed
+        // after `CACHED`); one already open when the report came is not after it.
+        let after_report = v
+            .started
+            .is_none_or(|s| st.cached_starts.iter().any(|c| s > *c));
+        if st.cached_reported && completes && !v.cached && after_report {
+            st.done_after_cache = true;
         }
         st.started = true;
         if let Some(s) = v.started {
@@ -257,21 +269,32 @@ impl Pending {
             st.intervals.insert(s, end);
             if v.cached {
                 st.cached_starts.insert(s);
+            } else if snapshot_has_inputs {
+                st.exec_starts.insert(s);
             }
         }
         if v.cached {
             st.cached_reported = true;
         }
-        if let Some(err) = v.error {
-            if is_cancellation(&err) {
-                st.canceled = true;
+        // An error ends the vertex, whether or not a completion time came with it (plain
+        // `#N ERROR:` lines without CI timestamps).
+        let errored = v.error.is_some();
+        match v.error {
+            Some(err) => {
+                if is_cancellation(&err) {
+                    st.canceled = true;
+                }
+                st.error = Some(err);
             }
-            st.error = Some(err);
+            // A snapshot is the whole vertex: one that completes without an error clears an
+            // earlier one (a failed cache load that BuildKit then executed instead).
+            None if completes && !v.canceled => st.error = None,
+            None => {}
         }
         if v.canceled {
             st.canceled = true;
         }
-        if v.completed.is_some() || v.reported_duration_ns.is_some() || v.cached || v.canceled {
+        if completes || v.cached || v.canceled || errored {
             st.phase = Phase::Done;
             st.completed = true;
         } else {
@@ -280,7 +303,7 @@ impl Pending {
         }
         // A cached snapshot that is also complete closes the vertex; an open interval reopens it.
         if let (Some(_), None) = (v.started, v.completed) {
-            if !v.cached {
+            if !v.cached && !errored {
                 st.completed = false;
                 st.phase = Phase::Running;
             }
@@ -296,21 +319,13 @@ impl Pending {
         let pull = is_pull_status(&s.id);
         let st = self.state(&s.vertex);
         st.started = true;
-        let after_cache = st.cached_reported;
+        st.resume_after_reprint();
         let entry = st.statuses.entry(s.id).or_insert_with(|| StatusState {
             first: true,
             ..StatusState::default()
         });
         if std::mem::take(&mut entry.first) {
             entry.pull = pull;
-            entry.after_cache = after_cache;
-            if after_cache {
-                if pull {
-                    st.after_cache.pull_statuses += 1;
-                } else {
-                    st.after_cache.other_statuses += 1;
-                }
-            }
         }
         entry.started = s.started.or(entry.started);
         entry.completed = s.completed.or(entry.completed);
@@ -328,6 +343,7 @@ impl Pending {
         }
         let st = self.state(&l.vertex);
         st.started = true;
+        st.resume_after_reprint();
         st.log_bytes += l.data.len() as u64;
         let newlines = memchr::memchr_iter(b'\n', &l.data).count() as u64;
         // A chunk that does not end in a newline leaves a partial line open.
@@ -342,8 +358,8 @@ impl Pending {
             st.partial_log_line = false;
         }
         st.log_lines += lines;
-        if st.cached_reported {
-            st.after_cache.logs += lines.max(1);
+        if !is_retry_notice(&l.data) {
+            st.exec_log_lines += lines.max(1);
         }
         push_tail(&mut st.log_tail, &l.data, opts);
     }
@@ -360,11 +376,18 @@ impl Pending {
             open.push(!v.completed);
             steps.push(v.into_step(steps.len() as u32, end_of_stream));
         }
+        relink_outcomes(&mut steps);
         let failed_instruction = steps
             .iter()
             .find(|s| s.outcome == Outcome::Failed && s.kind != StepKind::CacheImport);
         // Without a verdict, a finished export is the only sign that the stream reached its end
         // (every builder run with an output exports; a stream cut before that is incomplete).
+        // A hit left showing as running (a lazy pull the printer never saw finish) is not work
+        // the build still had to do; a step that ran and never finished is.
+        let unfinished_work = steps
+            .iter()
+            .zip(&open)
+            .any(|(s, open)| *open && !s.outcome.is_hit());
         let exported = steps.iter().any(|s| {
             matches!(s.kind, StepKind::ImageExport | StepKind::CacheExport)
                 && s.outcome != Outcome::Canceled
@@ -378,7 +401,7 @@ impl Pending {
             },
             None => match failed_instruction {
                 Some(s) => (BuildStatus::Failed, s.error.clone()),
-                None if truncated || open.contains(&true) || !exported => {
+                None if truncated || unfinished_work || !exported => {
                     (BuildStatus::Incomplete, None)
                 }
                 None => (BuildStatus::Succeeded, None),
@@ -433,6 +456,63 @@ impl Pending {
         }
     }
 }
+
+/// `COPY --link` is two vertices in one progress group: the copy (a FileOp on scratch) and
+/// `LINK COPY ...` (a MergeOp putting that layer on the stage). BuildKit merges lazily, so the
+/// merge vertex runs whenever the stage below it changed, even when the copy itself was a
+/// hit: it follows its copy (executed when the copy ran), and is otherwise cached, or pulled
+/// when it extracted layers (R15 in docs/outcomes.md).
+fn relink_outcomes(steps: &mut [Step]) {
+    let copy_ran: HashSet<String> = steps
+        .iter()
+        .filter(|s| !s.instruction.starts_with("LINK "))
+        .filter(|s| matches!(s.outcome, Outcome::Executed))
+        .filter_map(|s| s.progress_group.clone())
+        .collect();
+    for s in steps.iter_mut() {
+        let Some(group) = &s.progress_group else {
+            continue;
+        };
+        if !s.instruction.starts_with("LINK ") || s.outcome != Outcome::Executed {
+            continue;
+        }
+        if !copy_ran.contains(group) {
+            s.outcome = if s.layers.iter().any(|l| l.op == LayerOp::Pull) {
+                Outcome::Pulled
+            } else {
+                Outcome::Cached
+            };
+            s.lazy_miss = false;
+        }
+    }
+}
+
+/// Whether a snapshot says something beyond "running": a completion, a cached report, an error.
+fn completes_event(v: &VertexEvent) -> bool {
+    v.completed.is_some()
+        || v.reported_duration_ns.is_some()
+        || v.cached
+        || v.error.is_some()
+        || v.canceled
+}
+
+/// A log chunk that is only a fetch's retry notices (`error: ...`, `retrying in ...`), which
+/// BuildKit's retry handler writes under the vertex whose layers it pulls: not output of a run.
+fn is_retry_notice(data: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(data);
+    let mut lines = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .peekable();
+    lines.peek().is_some()
+        && lines.all(|l| l.starts_with("error: ") || l.starts_with("retrying in"))
+}
+
+/// How much of a plain step's printed time layer transfer must leave unexplained before the step
+/// counts as executed without any other evidence (R9 in docs/outcomes.md): 50 times the 0.1 s
+/// print resolution and several times the longest cache load seen before a pull.
+const UNEXPLAINED_PULL_NS: i64 = 5_000_000_000;
 
 /// Layer download and extraction statuses: `sha256:<digest>` (with byte counts on standalone
 /// BuildKit), `extracting sha256:...`, and dockerd's `pulling sha256:...`.
@@ -499,6 +579,17 @@ fn total(intervals: &[(Nanos, Nanos)]) -> i64 {
 }
 
 impl VertexState {
+    /// Something came under a reprinted header: the vertex runs again from the header's time.
+    fn resume_after_reprint(&mut self) {
+        if let Some(start) = self.bare_reprint.take() {
+            if let Some(s) = start {
+                self.intervals.entry(s).or_insert(None);
+            }
+            self.phase = Phase::Running;
+            self.completed = false;
+        }
+    }
+
     fn into_step(self, seq: u32, end_of_stream: Option<Nanos>) -> Step {
         let parts = parse_name(&self.name);
         let kind = kind_of(&self.name, &parts);
@@ -508,19 +599,6 @@ impl VertexState {
             .reported_duration_ns
             .unwrap_or_else(|| total(&intervals));
 
-        // Time after the cached report that was not itself a cached interval.
-        let first_cached = self.cached_starts.iter().min().copied();
-        let after_cache_raw: BTreeMap<Nanos, Option<Nanos>> = match first_cached {
-            Some(fc) => self
-                .intervals
-                .iter()
-                .filter(|(s, _)| **s > fc && !self.cached_starts.contains(s))
-                .map(|(s, e)| (*s, *e))
-                .collect(),
-            None => BTreeMap::new(),
-        };
-        let after_cache_ns = total(&merge_intervals(&after_cache_raw, open_end));
-
         let mut pull_spans = BTreeMap::new();
         let mut pull_reported = 0i64;
         let mut pulled_bytes = 0i64;
@@ -528,7 +606,6 @@ impl VertexState {
         let mut layers_written = 0u32;
         let mut layers: BTreeMap<(LayerOp, String), Option<i64>> = BTreeMap::new();
         let mut any_pull = false;
-        let mut any_other_status = false;
         for (id, s) in &self.statuses {
             if s.pull {
                 any_pull = true;
@@ -548,8 +625,6 @@ impl VertexState {
                     // `extracting sha256:...` / `pulling sha256:...`: the digest, maybe no size.
                     layers.entry((LayerOp::Pull, d.to_string())).or_insert(None);
                 }
-            } else {
-                any_other_status = true;
             }
             if let Some(d) = id.strip_prefix("writing layer ") {
                 layers_written += 1;
@@ -562,19 +637,14 @@ impl VertexState {
             total(&merge_intervals(&pull_spans, None))
         };
 
-        // Time spent after the cached report: from intervals, or the printed total (plain).
-        let after_cache_ns = if self.reported_duration_ns.is_some() {
-            duration_ns
-        } else {
-            after_cache_ns
-        };
-        let outcome = self.outcome(kind, any_pull, any_other_status, pull_ns, after_cache_ns);
+        let outcome = self.outcome(kind, any_pull, pull_reported);
+        // Reported cached (a real load, or BuildKit's mark on an input that never ran), then
+        // ran anyway.
         let lazy_miss = self.cached_reported
             && matches!(
                 outcome,
                 Outcome::Executed | Outcome::Failed | Outcome::Canceled
-            )
-            && (self.after_cache.ran || self.after_cache.logs > 0);
+            );
         let started_at = intervals.first().map(|i| i.0);
         let finished_at = if self.completed {
             intervals.last().map(|i| i.1)
@@ -615,52 +685,68 @@ impl VertexState {
         }
     }
 
-    /// The step's outcome (see the module docs).
-    fn outcome(
-        &self,
-        kind: StepKind,
-        any_pull: bool,
-        any_other_status: bool,
-        pull_ns: i64,
-        after_cache_ns: i64,
-    ) -> Outcome {
+    /// The step's outcome: the rules of docs/outcomes.md, first match wins. Only structure
+    /// decides (which intervals, statuses and logs there are), never a ratio of durations, so
+    /// identical event shapes give identical outcomes.
+    fn outcome(&self, kind: StepKind, any_pull: bool, pull_printed_ns: i64) -> Outcome {
         if self.canceled {
-            return Outcome::Canceled;
+            return Outcome::Canceled; // R3
         }
         if self.error.is_some() {
-            return Outcome::Failed;
+            return Outcome::Failed; // R4
         }
-        let after = &self.after_cache;
+        if !kind.is_instruction() || kind == StepKind::From {
+            return self.source_outcome(any_pull); // R5, R6, R7
+        }
+        if self.has_inputs {
+            // Timed streams (rawjson, Engine API, .dockerbuild): an execution interval is
+            // proof that the step ran; pull intervals carry no inputs.
+            if !self.exec_starts.is_empty() || self.exec_log_lines > 0 {
+                return Outcome::Executed; // R8
+            }
+            if any_pull {
+                return Outcome::Pulled; // R10
+            }
+            return if self.cached_reported {
+                Outcome::Cached // R13
+            } else {
+                Outcome::Executed // R12
+            };
+        }
+        // Plain logs: no inputs, no intervals of their own; output, layer lines, CACHED, DONE.
+        if self.exec_log_lines > 0 {
+            return Outcome::Executed; // R8
+        }
+        if any_pull {
+            let unexplained = self
+                .reported_duration_ns
+                .unwrap_or(0)
+                .saturating_sub(pull_printed_ns);
+            return if unexplained >= UNEXPLAINED_PULL_NS {
+                Outcome::Executed // R9
+            } else {
+                Outcome::Pulled // R10
+            };
+        }
         if self.cached_reported {
-            if !after.ran
-                && after.logs == 0
-                && after.other_statuses == 0
-                && after.pull_statuses == 0
-            {
-                return Outcome::Cached;
-            }
-            // Only layer transfer after the cached report, and it explains the time spent.
-            let only_pulls =
-                after.logs == 0 && after.other_statuses == 0 && after.pull_statuses > 0;
-            if only_pulls && pull_ns.saturating_mul(2) >= after_cache_ns {
-                return Outcome::Pulled;
-            }
-            if !after.ran && after.logs == 0 {
-                // Statuses after a cached report but no new interval: still a local hit.
-                return Outcome::Cached;
-            }
-            return Outcome::Executed;
+            return if self.done_after_cache {
+                Outcome::Executed // R11
+            } else {
+                Outcome::Cached // R13
+            };
         }
-        // Plain logs may print no CACHED line for a remote hit: a step that is not a FROM and
-        // whose only activity was layer transfer did not run.
-        let transfer_only = kind != StepKind::From
-            && kind != StepKind::Internal
-            && self.log_lines == 0
-            && any_pull
-            && !any_other_status;
-        if transfer_only {
-            return Outcome::Pulled;
+        Outcome::Executed // R12
+    }
+
+    /// `FROM`, internal, cache import/export and image export vertices: cached when reported
+    /// cached and nothing but layer transfer followed, pulled when layers were transferred,
+    /// executed otherwise.
+    fn source_outcome(&self, any_pull: bool) -> Outcome {
+        match (self.cached_reported, any_pull, self.exec_log_lines > 0) {
+            (_, _, true) => Outcome::Executed,
+            (true, false, false) if !self.done_after_cache => Outcome::Cached,
+            (true, true, false) => Outcome::Pulled,
+            _ => Outcome::Executed,
         }
-        Outcome::Executed
     }
 }

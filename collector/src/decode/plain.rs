@@ -57,7 +57,8 @@ pub struct PlainDecoder<R> {
     current: Option<u32>,
     prev_blank: bool,
     trailer: Trailer,
-    failed_name: Option<String>,
+    /// The vertices the failure trailer names (` > [step]:`), in order.
+    failed_names: Vec<String>,
     bare_error: Option<String>,
     verdict_seen: bool,
     in_warnings: bool,
@@ -77,7 +78,7 @@ impl<R: BufRead> PlainDecoder<R> {
             current: None,
             prev_blank: true,
             trailer: Trailer::None,
-            failed_name: None,
+            failed_names: Vec::new(),
             bare_error: None,
             verdict_seen: false,
             in_warnings: false,
@@ -312,7 +313,8 @@ impl<R: BufRead> PlainDecoder<R> {
         match self.trailer {
             Trailer::Open => {
                 if let Some(name) = t.strip_prefix(" > ") {
-                    self.failed_name = Some(name.trim_end_matches(':').to_string());
+                    self.failed_names
+                        .push(name.trim_end_matches(':').to_string());
                 }
                 return;
             }
@@ -345,18 +347,33 @@ impl<R: BufRead> PlainDecoder<R> {
 
     fn finish(&mut self) {
         self.release_header(None);
-        if !self.verdict_seen {
-            let error = self.bare_error.take().or_else(|| {
-                (self.trailer != Trailer::None)
-                    .then(|| self.failed_name.as_ref().map(|n| format!("{n} failed")))
-                    .flatten()
-            });
-            if let Some(e) = error {
-                self.pending
-                    .push_back(Event::BuildEnd(BuildVerdict::failure(e, None)));
-            }
+        if self.verdict_seen {
+            return;
         }
+        // The printer boxes every vertex that ended with an error, the build's failure or not:
+        // a cache import that failed (a `--cache-from` ref that does not exist yet) is boxed
+        // too, and BuildKit goes on without that cache. Without buildx's `ERROR:` line, only a
+        // box around another vertex (with the 20.10 CLI's bare error after it) is a failure.
+        let fatal = self
+            .failed_names
+            .iter()
+            .find(|n| !is_cache_import(n))
+            .cloned();
+        let Some(name) = fatal else {
+            return;
+        };
+        let error = self
+            .bare_error
+            .take()
+            .unwrap_or_else(|| format!("{name} failed"));
+        self.pending
+            .push_back(Event::BuildEnd(BuildVerdict::failure(error, None)));
     }
+}
+
+/// A cache importer's vertex: its errors never fail the build.
+fn is_cache_import(name: &str) -> bool {
+    name.starts_with("importing cache manifest from ")
 }
 
 impl<R: BufRead> Records for PlainDecoder<R> {
