@@ -105,14 +105,14 @@ pub fn parse_build_args(args: &[String]) -> Result<Vec<(String, String)>> {
 pub enum BuildOutcome {
     /// Ctrl-C canceled the build; nothing was stored.
     Interrupted,
-    /// The build ran and is stored (`stored.builds` holds it).
-    Stored(Stored),
+    /// The build ran and is stored (`stored.builds` holds it) in the store that was opened.
+    Stored(Stored, Store),
 }
 
 /// Connects to the engine, runs `request` with a live progress line on stderr (when `visible`),
 /// and stores the build with `labels`.
 pub fn build_and_store(
-    store: &mut Store,
+    open_store: impl FnOnce() -> Result<Store>,
     request: &BuildRequest,
     labels: &[(String, String)],
     options: &AssembleOptions,
@@ -121,6 +121,8 @@ pub fn build_and_store(
     interrupt::install()?;
     let rt = runtime()?;
     let engine = rt.block_on(Engine::connect())?;
+    // The engine first: a build that cannot run leaves no database behind.
+    let mut store = open_store()?;
     let view = CaptureView::new(visible, "building");
     let built = rt.block_on(build_once(&engine, request, options, Some(view.observer())));
     view.finish();
@@ -128,14 +130,19 @@ pub fn build_and_store(
     if built.interrupted {
         return Ok(BuildOutcome::Interrupted);
     }
-    let stored = store_capture(store, &built.capture, labels, &source_of(&engine, request))?;
+    let stored = store_capture(
+        &mut store,
+        &built.capture,
+        labels,
+        &source_of(&engine, request),
+    )?;
     if stored.builds.is_empty() {
         anyhow::bail!(
             "the engine sent no build progress ({} bytes)",
             built.capture.bytes
         );
     }
-    Ok(BuildOutcome::Stored(stored))
+    Ok(BuildOutcome::Stored(stored, store))
 }
 
 /// Why a build did not succeed, on one line: a known engine problem (see [`explain_failure`]),

@@ -62,15 +62,15 @@ pub fn run(db: &Path, args: BuildArgs) -> Result<ExitCode> {
     request.no_cache = args.no_cache;
     request.cache_from = args.cache_from.clone();
     request.tags = args.tags.clone();
-    let mut store = open_store(db)?;
     let visible = !args.quiet && std::io::stderr().is_terminal();
-    let stored = match build_and_store(&mut store, &request, &labels, &options, visible)? {
-        BuildOutcome::Interrupted => {
-            eprintln!("interrupted: the build was canceled and not stored");
-            return Ok(ExitCode::from(130));
-        }
-        BuildOutcome::Stored(stored) => stored,
-    };
+    let (stored, store) =
+        match build_and_store(|| open_store(db), &request, &labels, &options, visible)? {
+            BuildOutcome::Interrupted => {
+                eprintln!("interrupted: the build was canceled and not stored");
+                return Ok(ExitCode::from(130));
+            }
+            BuildOutcome::Stored(stored, store) => (stored, store),
+        };
     let Some((build, _)) = stored.builds.last() else {
         anyhow::bail!("the engine sent no build progress");
     };
