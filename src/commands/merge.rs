@@ -51,7 +51,7 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
                 printed = progress.print(&format!("{}\n", merged_line(&path, s)))
             }
             Ok(_) => {}
-            Err(e) => progress.eprintln(&format!("error: {e}")),
+            Err(e) => progress.eprintln(&format!("error: {}", crate::error_line::one_line(e))),
         }
         if let Some(b) = progress.bar() {
             b.inc(1);
