@@ -11,6 +11,7 @@ pub mod event;
 pub mod ingest;
 pub mod manifest;
 pub mod model;
+pub mod outfile;
 pub mod redact;
 pub mod store;
 pub mod time;

@@ -7,6 +7,7 @@ mod common;
 mod durability;
 mod engine;
 mod export;
+mod links;
 mod merge;
 mod otlp;
 mod record;
