@@ -2,6 +2,9 @@
 //!
 //! Connection, version negotiation (a 20.10 engine speaks API 1.41), builder cache pruning and
 //! errors go through bollard's typed API, honouring `DOCKER_HOST` as the Docker CLI does.
+//! Every call that is not the build itself has a bound ([`api_timeout`], [`PRUNE_TIMEOUT`]): an
+//! engine (or something else at `DOCKER_HOST`) that accepts the connection and never answers
+//! ends the command with an error naming the host instead of hanging it.
 //!
 //! The build itself does not use `Docker::build_image`: with bollard's buildkit feature a
 //! `version=2` build requires a gRPC session, and without it the `moby.buildkit.trace` aux
@@ -14,7 +17,9 @@
 //! rejects them (`failed to read downloaded context`): record those with `buildprof record --
 //! docker buildx build ...` instead.
 
+use std::future::Future;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use bollard::query_parameters::PruneBuildOptionsBuilder;
 use bollard::Docker;
@@ -115,6 +120,39 @@ fn percent_encode(s: &str) -> String {
     out
 }
 
+/// How long version negotiation, the version query and an image inspection may take when
+/// `BUILDPROF_ENGINE_TIMEOUT` does not say otherwise.
+pub const API_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long removing the builder cache may take (it can free many gigabytes).
+pub const PRUNE_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// The bound of the short Engine API calls: `BUILDPROF_ENGINE_TIMEOUT` (seconds, e.g. `5` or
+/// `0.5`) when set to a positive number, else [`API_TIMEOUT`].
+pub fn api_timeout() -> Duration {
+    std::env::var("BUILDPROF_ENGINE_TIMEOUT")
+        .ok()
+        .and_then(|v| v.trim().trim_end_matches('s').parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
+        .map(Duration::from_secs_f64)
+        .unwrap_or(API_TIMEOUT)
+}
+
+/// Runs one Engine API call `what` for at most `limit`.
+async fn bounded<T>(
+    host: &str,
+    what: &str,
+    limit: Duration,
+    call: impl Future<Output = Result<T, bollard::errors::Error>>,
+) -> Result<T, EngineError> {
+    match tokio::time::timeout(limit, call).await {
+        Ok(result) => result.map_err(|e| classify(host, e)),
+        Err(_) => Err(EngineError::Unreachable {
+            host: host.to_string(),
+            message: format!("no answer to {what} within {:.1} s", limit.as_secs_f64()),
+        }),
+    }
+}
+
 /// A connected engine.
 #[derive(Clone)]
 pub struct Engine {
@@ -134,11 +172,15 @@ impl Engine {
         let docker = Docker::connect_with_host(&host).map_err(|e| classify(&host, e))?;
         // Builds and prunes can wait long for the first byte of an answer.
         let docker = docker.with_timeout(std::time::Duration::from_secs(3600));
-        let docker = docker
-            .negotiate_version()
-            .await
-            .map_err(|e| classify(&host, e))?;
-        let v = docker.version().await.map_err(|e| classify(&host, e))?;
+        let limit = api_timeout();
+        let docker = bounded(
+            &host,
+            "version negotiation",
+            limit,
+            docker.negotiate_version(),
+        )
+        .await?;
+        let v = bounded(&host, "the version query", limit, docker.version()).await?;
         Ok(Engine {
             docker,
             host,
@@ -170,17 +212,26 @@ impl Engine {
     /// Removes all builder cache (`docker builder prune -af`); returns the bytes reclaimed.
     pub async fn prune_build_cache(&self) -> Result<i64, EngineError> {
         let opts = PruneBuildOptionsBuilder::default().all(true).build();
-        let r = self
-            .docker
-            .prune_build(Some(opts))
-            .await
-            .map_err(|e| classify(&self.host, e))?;
+        let prune = self.docker.prune_build(Some(opts));
+        let r = bounded(&self.host, "the builder cache prune", PRUNE_TIMEOUT, prune).await?;
         Ok(r.space_reclaimed.unwrap_or(0))
     }
 
     /// Whether the engine has an image by that name.
-    pub async fn has_image(&self, name: &str) -> bool {
-        self.docker.inspect_image(name).await.is_ok()
+    pub async fn has_image(&self, name: &str) -> Result<bool, EngineError> {
+        let inspect = self.docker.inspect_image(name);
+        match bounded(&self.host, "an image inspection", api_timeout(), inspect).await {
+            Ok(_) => Ok(true),
+            Err(EngineError::Api { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Checks that the engine answers (`GET /_ping`) within [`api_timeout`].
+    pub async fn ping(&self) -> Result<(), EngineError> {
+        bounded(&self.host, "a ping", api_timeout(), self.docker.ping())
+            .await
+            .map(|_| ())
     }
 
     /// Runs one build and streams its raw Engine API response into `sink`. Returns when the
@@ -343,9 +394,17 @@ fn classify(host: &str, err: bollard::errors::Error) -> EngineError {
         }
         source = e.source();
     }
+    // The last cause says what happened (`connection closed before message completed`,
+    // `Connection reset by peer`); bollard's and hyper's own wrappers say little.
+    let innermost = std::iter::successors(Some(&err as &(dyn std::error::Error + 'static)), |e| {
+        e.source()
+    })
+    .last()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
     EngineError::Unreachable {
         host: host.to_string(),
-        message: err.to_string(),
+        message: innermost,
     }
 }
 

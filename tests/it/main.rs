@@ -6,6 +6,7 @@ mod cli;
 mod common;
 mod durability;
 mod engine;
+mod engine_timeouts;
 mod export;
 mod links;
 mod merge;
