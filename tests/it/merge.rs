@@ -467,6 +467,15 @@ fn hostile_job_databases_are_refused_and_change_nothing() {
     merge_ok(&team, &a);
     let good = d.join("good.db");
     std::fs::copy(&b, &good).unwrap();
+    // SQLite's own statistics tables (ANALYZE, as `synth` runs it) are not hostile.
+    let analyzed = hostile(d, &a, "analyzed.db", "ANALYZE;");
+    assert!(
+        count(
+            &analyzed,
+            "SELECT count(*) FROM sqlite_master WHERE name LIKE 'sqlite_stat%'"
+        ) > 0
+    );
+    merge_ok(&team, &analyzed);
     let before = everything(&team);
     let other_app = d.join("other-app.db");
     {

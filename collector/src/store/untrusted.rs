@@ -3,7 +3,7 @@
 //! buildprof's own, and the bounds on what one of them may bring.
 //!
 //! A job database must hold exactly the objects buildprof creates (same type, same name, same
-//! SQL): a view or trigger where a table belongs, an extra object of any kind, or a table with
+//! SQL), and at most SQLite's own statistics tables (`ANALYZE`): a view or trigger where a table belongs, an extra object of any kind, or a table with
 //! other columns is refused with the path and the object's name. Every value must have the
 //! storage class its column declares (text in TEXT columns, integers in INTEGER columns; no
 //! blobs anywhere) and text at most [`MAX_TEXT_BYTES`]; each table at most [`MAX_ROWS`] rows.
@@ -55,13 +55,33 @@ fn objects(conn: &Connection, schema_name: &str) -> rusqlite::Result<Objects> {
     rows.collect()
 }
 
-/// The objects of buildprof's current schema, from a fresh in-memory database.
-fn expected() -> rusqlite::Result<Objects> {
+/// The objects of buildprof's current schema, from a fresh in-memory database (made once per
+/// process).
+fn expected() -> rusqlite::Result<&'static Objects> {
+    static EXPECTED: std::sync::OnceLock<Objects> = std::sync::OnceLock::new();
+    if let Some(objects) = EXPECTED.get() {
+        return Ok(objects);
+    }
     let conn = Connection::open_in_memory()?;
     for m in schema::MIGRATIONS {
         conn.execute_batch(m)?;
     }
-    objects(&conn, "main")
+    let made = objects(&conn, "main")?;
+    Ok(EXPECTED.get_or_init(|| made))
+}
+
+/// SQLite's own tables that `ANALYZE` creates (`buildprof synth` runs it), with the SQL SQLite
+/// gives them: statistics for the query planner, never copied.
+const SQLITE_STATISTICS: &[(&str, &str)] = &[
+    ("sqlite_stat1", "CREATE TABLE sqlite_stat1(tbl,idx,stat)"),
+    (
+        "sqlite_stat4",
+        "CREATE TABLE sqlite_stat4(tbl,idx,neq,nlt,ndlt,sample)",
+    ),
+];
+
+fn is_sqlite_statistics(object: &str, kind: &str, sql: Option<&str>) -> bool {
+    kind == "table" && SQLITE_STATISTICS.contains(&(object, sql.unwrap_or_default()))
 }
 
 /// Refuses a job database (open on `conn` as `main`) whose schema is not buildprof's.
@@ -74,6 +94,9 @@ pub fn check_schema(conn: &Connection, name: &str) -> Result<(), StoreError> {
     let want = expected().map_err(sqlite)?;
     let have = objects(conn, "main").map_err(sqlite)?;
     for (object, (kind, sql)) in &have {
+        if is_sqlite_statistics(object, kind, sql.as_deref()) {
+            continue;
+        }
         match want.get(object) {
             None => {
                 return Err(refused(format!(
@@ -159,7 +182,7 @@ fn breaks(c: &Column) -> String {
         "text"
     };
     let null = if c.not_null { "" } else { ", 'null'" };
-    format!("typeof({q}) NOT IN ('{class}'{null}) OR length(CAST({q} AS BLOB)) > {MAX_TEXT_BYTES}")
+    format!("typeof({q}) NOT IN ('{class}'{null}) OR octet_length({q}) > {MAX_TEXT_BYTES}")
 }
 
 /// The first value of `table` of the wrong storage class or too long, described; one scan
@@ -188,7 +211,7 @@ fn first_bad_value(
     let q = format!("\"{}\"", c.name.replace('"', "\"\""));
     let (class, bytes): (String, i64) = conn.query_row(
         &format!(
-            "SELECT typeof({q}), coalesce(length(CAST({q} AS BLOB)), 0) FROM main.\"{table}\" WHERE {} LIMIT 1",
+            "SELECT typeof({q}), coalesce(octet_length({q}), 0) FROM main.\"{table}\" WHERE {} LIMIT 1",
             breaks(c)
         ),
         [],
