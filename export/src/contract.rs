@@ -30,6 +30,9 @@ pub struct BuildJson {
     pub canceled_count: i64,
     pub lazy_miss_count: i64,
     pub failed_step: Option<String>,
+    /// The importer's message when a cache import failed (`; `-joined when several did); null
+    /// when every import worked.
+    pub cache_import_error: Option<String>,
     pub labels: BTreeMap<String, String>,
 }
 
@@ -52,6 +55,7 @@ impl From<&BuildRow> for BuildJson {
             canceled_count: r.canceled_count,
             lazy_miss_count: r.lazy_miss_count,
             failed_step: r.failed_step.clone(),
+            cache_import_error: r.cache_import_error.clone(),
             labels: r.labels.clone(),
         }
     }

@@ -4,6 +4,7 @@
 mod analysis;
 mod cli;
 mod common;
+mod current_engine;
 mod durability;
 mod engine;
 mod export;

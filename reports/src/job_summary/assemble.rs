@@ -3,13 +3,13 @@
 //! summary's units, and names for the step classes.
 
 use analyzer::busts::BuildBusts;
-use analyzer::busts::BustCause;
 use analyzer::metrics::BuildMetrics;
 use analyzer::totals::BaselineMedians;
 use collector::model::{Build, Step};
 use collector::time::{format_rfc3339, ns_to_ms};
 
 use super::model::{Baseline, JobSummary, StageBust, StepTime};
+use crate::render::cause::{cause_name, cause_phrase, import_failure};
 use crate::timeline::{step_title, StepClass};
 
 /// What [`job_summary`] is made from.
@@ -38,10 +38,8 @@ pub fn job_summary(i: &SummaryInputs<'_>) -> JobSummary {
             .map(|x| StageBust {
                 stage: x.stage.clone(),
                 instruction: x.instruction.clone(),
-                cause: match x.cause {
-                    BustCause::Changed => "changed".into(),
-                    BustCause::LazyMiss => "lazy_miss".into(),
-                },
+                cause: cause_name(x.cause).into(),
+                why: cause_phrase(x, bb),
                 steps_rerun: x.reran_steps,
                 cost_ms: x.rerun_ms.round() as i64,
             })
@@ -79,6 +77,11 @@ pub fn job_summary(i: &SummaryInputs<'_>) -> JobSummary {
         status: b.status.as_str().into(),
         error: b.error.clone(),
         failed_step: b.failed_step().map(|s| s.name.clone()),
+        cache_import_failures: b
+            .failed_cache_imports()
+            .into_iter()
+            .map(|(r, e)| import_failure(r, e))
+            .collect(),
         started_at: b.started_at.map(format_rfc3339),
         wall_ms,
         labels: b.labels.clone(),

@@ -7,6 +7,7 @@
 //! Renderers turn result structs into bytes or text; they never see a DataFrame or a database,
 //! and the caller decides where the bytes go.
 
+pub mod cause;
 pub mod chart;
 pub mod document;
 pub mod escape;

@@ -295,6 +295,35 @@ fn notes(i: &ReportInputs<'_>) -> Vec<String> {
     if i.current.is_empty() {
         notes.push("No builds started in this period.".into());
     }
+    notes.extend(import_failures(i.rows));
+    notes
+}
+
+/// Builds shown at most in the notes on failed cache imports.
+const IMPORT_NOTES: usize = 10;
+
+/// One note per build whose cache import failed (it ran without that cache), the rest counted.
+fn import_failures(rows: &[BuildRow]) -> Vec<String> {
+    let failed: Vec<&BuildRow> = rows
+        .iter()
+        .filter(|r| r.cache_import_error.is_some())
+        .collect();
+    let mut notes: Vec<String> = failed
+        .iter()
+        .take(IMPORT_NOTES)
+        .map(|r| {
+            let short: String = r.id.chars().take(12).collect();
+            let error = r.cache_import_error.as_deref().unwrap_or_default();
+            let first = error.lines().next().unwrap_or("");
+            format!("Build {short}: a cache import failed ({first}); it ran without that cache.")
+        })
+        .collect();
+    if failed.len() > IMPORT_NOTES {
+        notes.push(format!(
+            "{} more builds ran without a cache they tried to import.",
+            failed.len() - IMPORT_NOTES
+        ));
+    }
     notes
 }
 

@@ -11,7 +11,14 @@ use crate::weekly::model::Change;
 /// The CI job summary's sections.
 pub fn summary(s: &JobSummary) -> Doc {
     let mut blocks = Vec::new();
-    for section in [against_baseline, counts, failure, busts, slowest_steps] {
+    for section in [
+        against_baseline,
+        counts,
+        imports,
+        failure,
+        busts,
+        slowest_steps,
+    ] {
         section(s, &mut blocks);
     }
     Doc {
@@ -65,6 +72,16 @@ fn counts(s: &JobSummary, blocks: &mut Vec<Block>) {
     }
 }
 
+/// Cache imports that failed: the build ran without them (often the reason it was slow).
+fn imports(s: &JobSummary, blocks: &mut Vec<Block>) {
+    for line in &s.cache_import_failures {
+        blocks.push(Block::Para(vec![
+            Span::Strong("Warning:".into()),
+            Span::Text(format!(" {line}.")),
+        ]));
+    }
+}
+
 /// The step that failed the build, with its error.
 fn failure(s: &JobSummary, blocks: &mut Vec<Block>) {
     if let Some(f) = &s.failed_step {
@@ -103,15 +120,10 @@ fn busts(s: &JobSummary, blocks: &mut Vec<Block>) {
             "busts",
         );
         for b in busts {
-            let why = if b.cause == "lazy_miss" {
-                "lazy miss: the imported cache lacked its layers"
-            } else {
-                "changed: its instruction or input files"
-            };
             t.table.push(vec![
                 b.instruction.clone(),
                 b.stage.clone().unwrap_or_default(),
-                why.into(),
+                b.why.clone(),
                 b.steps_rerun.to_string(),
                 duration_ms(b.cost_ms),
             ]);
