@@ -23,8 +23,8 @@ pub struct ReportArgs {
     /// Folder to write the report into (created if missing).
     #[arg(long, default_value = "buildprof-report")]
     pub out: PathBuf,
-    /// Output formats, comma-separated: html, md, json.
-    #[arg(long, value_delimiter = ',', default_value = "html")]
+    /// Output formats, comma-separated: html, md, json (all three by default).
+    #[arg(long, value_delimiter = ',', default_value = "html,md,json")]
     pub format: Vec<String>,
     /// Also write every chart as a PNG (and link those from the Markdown instead of SVG files).
     #[arg(long)]
