@@ -7,6 +7,7 @@ mod common;
 mod current_engine;
 mod durability;
 mod engine;
+mod experiment;
 mod export;
 mod merge;
 mod otlp;

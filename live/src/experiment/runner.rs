@@ -28,6 +28,47 @@ pub struct ExperimentRun {
     pub error: Option<anyhow::Error>,
 }
 
+/// A variant some of whose builds did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedVariant {
+    pub variant: String,
+    pub failed: usize,
+    pub recorded: usize,
+    /// The first such build's error (or status), on one line.
+    pub first_error: String,
+}
+
+impl ExperimentRun {
+    /// The variants with builds that did not succeed, in the order of their first build.
+    pub fn failed_variants(&self) -> Vec<FailedVariant> {
+        let mut out: Vec<FailedVariant> = Vec::new();
+        for (variant, build) in &self.recorded {
+            let i = match out.iter().position(|f| &f.variant == variant) {
+                Some(i) => i,
+                None => {
+                    out.push(FailedVariant {
+                        variant: variant.clone(),
+                        failed: 0,
+                        recorded: 0,
+                        first_error: String::new(),
+                    });
+                    out.len() - 1
+                }
+            };
+            let f = &mut out[i];
+            f.recorded += 1;
+            if build.status != BuildStatus::Succeeded {
+                f.failed += 1;
+                if f.first_error.is_empty() {
+                    f.first_error = crate::build::failure_reason(build);
+                }
+            }
+        }
+        out.retain(|f| f.failed > 0);
+        out
+    }
+}
+
 pub struct Runner<'a> {
     pub spec: &'a Spec,
     pub id: &'a str,
@@ -165,7 +206,7 @@ impl Runner<'_> {
             let cmd = RecordedCommand {
                 argv: argv.iter().map(Into::into).collect(),
                 env: Vec::new(),
-                cwd: Some(self.spec.workdir.clone()),
+                cwd: Some(self.spec.context.clone()),
             };
             let (status, tail) = cmd
                 .run_plain()
@@ -283,7 +324,7 @@ impl Runner<'_> {
         let cmd = RecordedCommand {
             argv: argv.iter().map(Into::into).collect(),
             env: env.iter().map(|(k, v)| (k.into(), v.into())).collect(),
-            cwd: Some(self.spec.workdir.clone()),
+            cwd: Some(self.spec.context.clone()),
         };
         let config = CaptureConfig {
             source: self
