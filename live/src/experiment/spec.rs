@@ -426,6 +426,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("exp.toml");
         std::fs::write(&p, toml_text).unwrap();
+        std::fs::create_dir(dir.path().join("app")).unwrap();
         Spec::load(Some(&p), cli)
     }
 
