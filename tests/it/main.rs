@@ -5,6 +5,7 @@ mod analysis;
 mod cli;
 mod common;
 mod current_engine;
+mod current_engine_live;
 mod durability;
 mod engine;
 mod experiment;
