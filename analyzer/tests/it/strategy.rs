@@ -85,6 +85,38 @@ fn min_builds_rerun_the_deps_stage_that_max_builds_pull() {
             }
             let total: i64 = mine.iter().map(|s| s.duration_ns).sum();
             assert!((r.total_ms - total as f64 / 1e6).abs() < 0.001);
+            // The trend compares like with like: nanosecond runs (rawjson iterations) when both
+            // halves of the window have some, else 0.1 s-resolution ones (plain iterations).
+            let starts: Vec<i64> = group(&builds, strategy)
+                .iter()
+                .filter_map(|b| b.started_at)
+                .collect();
+            let mid = starts.iter().min().unwrap()
+                + (starts.iter().max().unwrap() - starts.iter().min().unwrap()) / 2;
+            let half = |late: bool, coarse: bool| -> Option<f64> {
+                let d: Vec<f64> = group(&builds, strategy)
+                    .iter()
+                    .filter(|b| b.started_at.is_some_and(|t| (t >= mid) == late))
+                    .flat_map(|b| &b.steps)
+                    .filter(|s| {
+                        counted(s)
+                            && s.stage.as_deref() == Some("deps")
+                            && s.instruction == r.instruction
+                            && s.outcome == Outcome::Executed
+                            && (s.duration_ns % 100_000_000 == 0) == coarse
+                    })
+                    .map(|s| s.duration_ns as f64)
+                    .collect();
+                (!d.is_empty()).then(|| median(d))
+            };
+            let pair = half(false, false)
+                .zip(half(true, false))
+                .or_else(|| half(false, true).zip(half(true, true)));
+            let want = pair.and_then(|(e, l)| (e > 0.0).then(|| l / e - 1.0));
+            match (r.trend, want) {
+                (Some(t), Some(w)) => assert!((t - w).abs() < 1e-5, "{strategy} {}", r.instruction),
+                (t, w) => assert_eq!(t, w, "{strategy} {}", r.instruction),
+            }
         }
     }
 }
