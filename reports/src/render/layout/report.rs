@@ -5,7 +5,7 @@ use super::{day, metric, minute, table, Better, Unit};
 use crate::render::chart::{Chart, ChartKind};
 use crate::render::document::{Block, Doc, MetricSet, Span};
 use crate::render::fmt::{
-    duration_ms, opt_duration_ms, opt_percent, signed_duration_ms, signed_percent,
+    duration_ms, opt_duration_ms, opt_percent, signed_duration_ms, signed_percent, UNKNOWN,
 };
 use crate::render::table::Align;
 use crate::timeline::MAX_STEPS;
@@ -229,7 +229,9 @@ fn slowest_steps(r: &Report, blocks: &mut Vec<Block>) {
                 opt_duration_ms(s.median_executed_ms),
                 opt_duration_ms(s.p90_executed_ms),
                 duration_ms(s.total_ms),
-                s.trend.map(signed_percent).unwrap_or_default(),
+                s.trend
+                    .map(signed_percent)
+                    .unwrap_or_else(|| UNKNOWN.into()),
             ]);
         }
         blocks.push(Block::Table(t));
