@@ -325,3 +325,50 @@ fn too_few_builds_to_tell() {
         "too few builds to tell: need more than n=2 (n=1 vs 1)"
     );
 }
+
+#[test]
+fn a_group_pooling_two_scenarios_is_reported_with_each_part() {
+    // The app1 series and the current-engine captures both label builds strategy=max/min, in
+    // different scenarios: grouped by strategy, each group mixes the two projects.
+    let mut files = crate::common::files("app1-series/");
+    files.extend(
+        crate::common::files("current-engine/containerd-store/")
+            .into_iter()
+            .filter(|f| f.ends_with(".rawjson")),
+    );
+    let (store, builds) = crate::common::store_of(&files);
+    let c = compare(
+        store.connection(),
+        &Scope::default(),
+        &CompareOptions::new("strategy"),
+    )
+    .unwrap();
+    let max = c
+        .pooled
+        .iter()
+        .find(|p| p.group == "max" && p.label == "scenario")
+        .unwrap_or_else(|| panic!("{:#?}", c.pooled));
+    let names: Vec<&str> = max.parts.iter().map(|p| p.value.as_str()).collect();
+    assert_eq!(names, ["current-engine", "strategy-series"]);
+    for part in &max.parts {
+        let walls: Vec<f64> = builds
+            .iter()
+            .filter(|b| {
+                label(b, "strategy") == Some("max") && label(b, "scenario") == Some(&part.value)
+            })
+            .filter(|b| b.status == collector::model::BuildStatus::Succeeded)
+            .filter_map(|b| b.duration_ns)
+            .map(|d| d as f64 / 1e6)
+            .collect();
+        assert_eq!(part.n, walls.len(), "{}", part.value);
+        assert!((part.median - median(walls)).abs() < 0.01, "{}", part.value);
+    }
+    // One scenario alone pools nothing.
+    let one = compare(
+        store.connection(),
+        &Scope::default().with_label("scenario", "strategy-series"),
+        &CompareOptions::new("strategy"),
+    )
+    .unwrap();
+    assert!(one.pooled.is_empty(), "{:#?}", one.pooled);
+}

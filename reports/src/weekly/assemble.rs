@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 
 use analyzer::busts::BustSummary;
-use analyzer::compare::Comparison;
 use analyzer::metrics::BuildMetrics;
 use analyzer::steps::StepStats;
 use analyzer::totals::Totals;
@@ -19,6 +18,7 @@ use super::model::{
     BuildPoint, CacheBust, Change, Headline, Report, ReportPeriod, SlowStep, StrategyGroup,
     StrategyTable, Week,
 };
+use super::strategies::PartComparison;
 use crate::timeline::Timeline;
 
 const DAY_NS: i64 = 86_400 * 1_000_000_000;
@@ -68,8 +68,9 @@ pub struct ReportInputs<'a> {
     pub trend_since: i64,
     pub busts: &'a BustSummary,
     pub steps: &'a StepStats,
-    /// The period's builds compared by [`strategy_label`], when they have one.
-    pub comparison: Option<&'a Comparison>,
+    /// The period's builds compared by [`strategy_label`], one comparison per experiment (or
+    /// scenario) when they come from several; empty when there is no such label.
+    pub comparisons: &'a [PartComparison],
     /// The period's slowest build, loaded whole.
     pub slowest_build: Option<&'a Build>,
 }
@@ -99,7 +100,15 @@ pub fn report(i: &ReportInputs<'_>) -> Report {
         builds: builds(i.current, &groups),
         cache_busts: cache_busts(i.busts),
         slowest_steps: slowest_steps(i.steps),
-        strategies: i.comparison.map(|c| strategies(c, i.current, &groups)),
+        strategies: match i.comparisons {
+            [one] => Some(strategies(one, i.current, &groups)),
+            _ => None,
+        },
+        strategy_tables: i
+            .comparisons
+            .iter()
+            .map(|c| strategies(c, i.current, &groups))
+            .collect(),
         slowest_build: i.slowest_build.map(Timeline::from_build),
         notes: notes(i),
     }
@@ -170,21 +179,30 @@ fn weeks(trends: &Trends, trend_since: i64, until: i64) -> Vec<Week> {
 
 /// Which strategy group each build of the period is in (by the comparison's label).
 struct StrategyGroups<'a> {
-    key: Option<String>,
+    /// Per comparison: its part (label key and value, or the whole period) and its label.
+    keys: Vec<(Option<(String, String)>, String)>,
     labels: BTreeMap<&'a str, &'a BTreeMap<String, String>>,
 }
 
 impl<'a> StrategyGroups<'a> {
     fn of(i: &ReportInputs<'a>) -> StrategyGroups<'a> {
         StrategyGroups {
-            key: i.comparison.map(|c| c.by.clone()),
+            keys: i
+                .comparisons
+                .iter()
+                .map(|c| (c.part.clone(), c.comparison.by.clone()))
+                .collect(),
             labels: i.rows.iter().map(|r| (r.id.as_str(), &r.labels)).collect(),
         }
     }
 
+    /// The build's group in the comparison of its part.
     fn group_of(&self, id: &str) -> Option<String> {
-        let key = self.key.as_deref()?;
-        self.labels.get(id).and_then(|l| l.get(key)).cloned()
+        let labels = self.labels.get(id)?;
+        self.keys.iter().find_map(|(part, key)| {
+            let in_part = part.as_ref().is_none_or(|(k, v)| labels.get(k) == Some(v));
+            in_part.then(|| labels.get(key).cloned()).flatten()
+        })
     }
 }
 
@@ -239,17 +257,22 @@ fn slowest_steps(steps: &StepStats) -> Vec<SlowStep> {
 
 /// The comparison's groups, each with the pooled hit ratio of its succeeded builds.
 fn strategies(
-    c: &Comparison,
+    part: &PartComparison,
     current: &[BuildMetrics],
     groups: &StrategyGroups<'_>,
 ) -> StrategyTable {
+    let c = &part.comparison;
+    let in_part = |id: &str| match &part.part {
+        Some((k, v)) => groups.labels.get(id).and_then(|l| l.get(k)) == Some(v),
+        None => true,
+    };
     let rows = c
         .groups
         .iter()
         .map(|g| {
             let members: Vec<&BuildMetrics> = current
                 .iter()
-                .filter(|m| m.status == "succeeded")
+                .filter(|m| m.status == "succeeded" && in_part(&m.id))
                 .filter(|m| groups.group_of(&m.id).as_deref() == Some(g.value.as_str()))
                 .collect();
             let steps: u64 = members.iter().map(|m| m.instruction_steps as u64).sum();
@@ -271,6 +294,7 @@ fn strategies(
         .collect();
     StrategyTable {
         label: c.by.clone(),
+        part: part.part.as_ref().map(|(k, v)| format!("{k} {v}")),
         baseline: Some(c.baseline.clone()),
         groups: rows,
     }

@@ -7,11 +7,11 @@
 
 pub mod assemble;
 pub mod model;
+pub mod strategies;
 
 use std::path::{Path, PathBuf};
 
 use analyzer::busts::bust_summary;
-use analyzer::compare::{compare, CompareOptions};
 use analyzer::metrics::{build_metrics, MetricsOptions};
 use analyzer::steps::{step_stats, StepsOptions};
 use analyzer::trends::{trends, Period, TrendsOptions};
@@ -43,6 +43,8 @@ pub struct ReportPlan {
     pub out: PathBuf,
     pub formats: Vec<ReportFormat>,
     pub png: bool,
+    /// The strategy tables' baseline group, where it exists (`report --baseline`).
+    pub baseline: Option<String>,
 }
 
 /// Why a report could not be made or written.
@@ -113,9 +115,8 @@ pub fn make_report(store: &Store, plan: &ReportPlan, now: i64) -> Result<Report,
     .map_err(analysis("computing step statistics"))?;
     let rows = store.list_builds(&period.builds)?;
     // A comparison needs a strategy-like label with two values; too few builds is not an error
-    // of the report, so the table is left out then.
-    let comparison = assemble::strategy_label(&rows)
-        .and_then(|by| compare(conn, &period, &CompareOptions::new(by)).ok());
+    // of the report, so the table is left out then. One per experiment when there are several.
+    let comparisons = strategies::comparisons(store, &period, &rows, plan.baseline.as_deref());
     let slowest = rows
         .iter()
         .filter(|r| r.duration_ns.is_some())
@@ -135,7 +136,7 @@ pub fn make_report(store: &Store, plan: &ReportPlan, now: i64) -> Result<Report,
         trend_since,
         busts: &busts,
         steps: &steps,
-        comparison: comparison.as_ref(),
+        comparisons: &comparisons,
         slowest_build: slowest.as_ref(),
     }))
 }
@@ -208,6 +209,7 @@ pub fn latest_week_report(store: &Store, dir: &Path, now: i64) -> Result<PathBuf
         out: dir.to_path_buf(),
         formats: vec![ReportFormat::Html],
         png: false,
+        baseline: None,
     };
     let written = make_and_write(store, &plan, now)?;
     Ok(written

@@ -26,8 +26,11 @@ pub struct Report {
     pub cache_busts: Vec<CacheBust>,
     /// The step identities (stage + instruction) that took longest to run, slowest first.
     pub slowest_steps: Vec<SlowStep>,
-    /// Builds grouped by a strategy-like label, when the period's builds carry one.
+    /// Builds grouped by a strategy-like label, when the period's builds carry one and come
+    /// from one experiment (null when there are several: see `strategy_tables`).
     pub strategies: Option<StrategyTable>,
+    /// One strategy table per experiment (or scenario) of the period, or the one table.
+    pub strategy_tables: Vec<StrategyTable>,
     /// The slowest build of the period, step by step on a time line.
     pub slowest_build: Option<Timeline>,
     /// Caveats a reader needs (missing data, figures that could not be computed).
@@ -162,6 +165,8 @@ pub struct SlowStep {
 pub struct StrategyTable {
     /// The label key (`strategy`, `cache_mode`, ...).
     pub label: String,
+    /// The builds compared: `experiment e1` (or `scenario s`), null for the whole period.
+    pub part: Option<String>,
     pub baseline: Option<String>,
     pub groups: Vec<StrategyGroup>,
 }

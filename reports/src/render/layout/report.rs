@@ -240,8 +240,11 @@ fn slowest_steps(r: &Report, blocks: &mut Vec<Block>) {
 
 /// The strategy comparison, when the builds carry a strategy-like label.
 fn strategies(r: &Report, blocks: &mut Vec<Block>) {
-    if let Some(st) = &r.strategies {
-        blocks.push(Block::Heading("Strategies".into()));
+    for st in &r.strategy_tables {
+        blocks.push(Block::Heading(match &st.part {
+            Some(part) => format!("Strategies: {part}"),
+            None => "Strategies".into(),
+        }));
         let mut intro = vec![
             Span::Text("Builds of the period grouped by the label ".into()),
             Span::Code(st.label.clone()),
