@@ -430,7 +430,10 @@ mod tests {
         let f = std::fs::File::open(path).unwrap();
         let read = collector::ingest::read_builds(path, f, None, &Default::default()).unwrap();
         let why = explain_failure(&read.builds[0]).unwrap();
-        assert!(why.contains("buildprof record -- docker buildx build"), "{why}");
+        assert!(
+            why.contains("buildprof record -- docker buildx build"),
+            "{why}"
+        );
         // A base image problem is not mistaken for it, and vice versa.
         assert!(!why.contains("base image"));
     }
