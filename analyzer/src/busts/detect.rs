@@ -72,6 +72,8 @@ pub struct PreviousBuild {
 /// `build`, `stage`, `stage_index`, `seq`, `ident`, `digest`, `lazy`, `reran` (u32), `rerun_ns` (i64).
 /// `steps` needs the identity columns (see [`crate::load::StepSelect::identity`]);
 /// `copy_from` is [`Loaded::copy_from_stages`].
+// Long on purpose: one lazy polars plan whose columns build on one another in order; split
+// into functions, each would take and return the same frame.
 pub(crate) fn detect(steps: LazyFrame, copy_from: LazyFrame) -> crate::Result<LazyFrame> {
     // Composite keys (build in the high 32 bits) make every lookup a one-column operation.
     let with_build =

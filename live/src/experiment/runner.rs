@@ -132,20 +132,8 @@ impl Runner<'_> {
             view.reset(&format!("{} #{rep}", variant.name));
             match self.run_one(variant, rep, &view) {
                 Ok(Some(build)) => {
-                    let line = format!(
-                        "{} rep {rep}: {} {}, {} executed, {} cached{}",
-                        variant.name,
-                        &build.id[..12],
-                        build.status.as_str(),
-                        build.counts().executed,
-                        build.counts().cached + build.counts().pulled,
-                        build
-                            .duration_ns
-                            .map(|d| format!(", {:.2}s", d as f64 / 1e9))
-                            .unwrap_or_default()
-                    );
                     if !self.quiet {
-                        view.println(&line);
+                        view.println(&build_line(&variant.name, rep, &build));
                     }
                     report.recorded.push((variant.name.clone(), build));
                     overall.inc(1);
@@ -350,6 +338,22 @@ impl Runner<'_> {
             ),
         }
     }
+}
+
+/// "max rep 2: 3f2a9c0e1b7d succeeded, 4 executed, 9 cached, 3.21s".
+fn build_line(variant: &str, rep: u32, build: &Build) -> String {
+    let c = build.counts();
+    format!(
+        "{variant} rep {rep}: {} {}, {} executed, {} cached{}",
+        &build.id[..12.min(build.id.len())],
+        build.status.as_str(),
+        c.executed,
+        c.cached + c.pulled,
+        build
+            .duration_ns
+            .map(|d| format!(", {:.2}s", d as f64 / 1e9))
+            .unwrap_or_default()
+    )
 }
 
 fn last_line(text: &str) -> &str {
