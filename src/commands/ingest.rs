@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use collector::assemble::AssembleOptions;
 use collector::ingest::ingest_input;
+use collector::inputs::BuildInputs;
 use collector::model::{parse_labels, Format};
 use collector::store::Store;
 use indicatif::ProgressBar;
@@ -17,7 +18,7 @@ use live::record::tee_and_store;
 use reports::render::terminal::stored::{recorded_lines, stored_line};
 
 use super::{open_store, Progress};
-use crate::args::{CaptureArgs, FormatArg};
+use crate::args::{CaptureArgs, FormatArg, InputArgs};
 
 #[derive(Debug, clap::Args)]
 pub struct IngestArgs {
@@ -41,6 +42,9 @@ pub struct IngestArgs {
     /// (`docker build --progress=plain . 2>&1 | buildprof ingest - --tee`).
     #[arg(long)]
     pub tee: bool,
+    /// The build's inputs, recorded with every build read (for `buildprof why`).
+    #[command(flatten)]
+    pub build_inputs: InputArgs,
 }
 
 /// Above this many bytes in total a single input gets a progress bar too.
@@ -75,15 +79,24 @@ pub fn run(db: &Path, args: IngestArgs) -> Result<ExitCode> {
         Some(total),
     );
     let mut failures = 0;
+    let request = args.build_inputs.request();
+    let recorded = (!request.is_empty()).then(|| request.gather(&options.redactor));
     for input in &inputs {
-        match ingest_one(&mut store, input, format, &labels, &options, progress.bar()) {
-            Ok(lines) => {
+        let one = ingest_one(&mut store, input, format, &labels, &options, progress.bar());
+        match one.map(|(lines, ids)| (lines, store_inputs(&mut store, &ids, recorded.as_ref()))) {
+            Ok((mut lines, notes)) => {
+                lines.extend(notes);
                 progress.print(&lines.into_iter().map(|l| l + "\n").collect::<String>())?
             }
             Err(e) => {
                 failures += 1;
                 progress.eprintln(&format!("error: {input}: {e:#}"));
             }
+        }
+    }
+    if let Some(i) = &recorded {
+        for note in &i.notes {
+            progress.eprintln(&format!("note: inputs: {note}"));
         }
     }
     progress.finish();
@@ -94,7 +107,22 @@ pub fn run(db: &Path, args: IngestArgs) -> Result<ExitCode> {
     })
 }
 
-/// Reads one input and stores its builds; returns the lines to print.
+/// Stores `inputs` (when given) with the builds `ids`; returns warnings to print.
+fn store_inputs(store: &mut Store, ids: &[String], inputs: Option<&BuildInputs>) -> Vec<String> {
+    let Some(inputs) = inputs else {
+        return Vec::new();
+    };
+    ids.iter()
+        .filter_map(|id| {
+            store
+                .insert_inputs(id, inputs)
+                .err()
+                .map(|e| format!("warning: the inputs of build {id} were not stored: {e}"))
+        })
+        .collect()
+}
+
+/// Reads one input and stores its builds; returns the lines to print and the ids stored.
 fn ingest_one(
     store: &mut Store,
     input: &str,
@@ -102,7 +130,7 @@ fn ingest_one(
     labels: &[(String, String)],
     options: &AssembleOptions,
     bar: Option<&ProgressBar>,
-) -> Result<Vec<String>> {
+) -> Result<(Vec<String>, Vec<String>)> {
     let (name, reader): (String, Box<dyn Read>) = if input == "-" {
         ("<stdin>".to_string(), Box::new(std::io::stdin().lock()))
     } else {
@@ -123,10 +151,12 @@ fn ingest_one(
             "warning: {name}: {t}; the build is stored as incomplete"
         ));
     }
+    let mut ids = Vec::new();
     for (build, inserted) in ingested.builds {
         lines.push(stored_line(&build, inserted?, &name));
+        ids.push(build.id);
     }
-    Ok(lines)
+    Ok((lines, ids))
 }
 
 /// `ingest - --tee`: echo stdin to stdout as it arrives and store the build it carries.
