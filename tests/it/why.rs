@@ -322,3 +322,114 @@ fn without_inputs_why_says_which_evidence_is_missing() {
         assert!(b["detail"].as_str().unwrap().contains("--context"), "{b:#}");
     }
 }
+
+#[test]
+fn a_failed_cache_import_on_a_cold_build_is_the_cause_and_the_summary_says_it_loudly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("b.db");
+    // The seed of the mode=max series: its registry cache ref did not exist yet.
+    crate::common::ingest(
+        &db,
+        &[&format!(
+            "{STORE}/001-max-cold-main-rawjson-r1-seed.rawjson"
+        )],
+        &[],
+    );
+    let id = last_id(&db);
+    let w = why(&db, &id);
+    assert_eq!(
+        w["import_failures"][0]["ref"],
+        "127.0.0.1:5000/proj:cache-max"
+    );
+    let r = roots(&w);
+    assert_eq!(r.len(), 1, "{w:#}");
+    assert_eq!(r[0]["cause"], "cache_unavailable");
+    assert_eq!(r[0]["detail"], "import_failed");
+    let md = crate::common::ok(&db, &["summary", &id]);
+    assert!(
+        md.contains("cache import of `127.0.0.1:5000/proj:cache-max` failed: `failed to configure registry cache importer: 127.0.0.1:5000/proj:cache-max: not found`**; this build ran cold**"),
+        "{md}"
+    );
+    assert!(md.contains("- `RUN mkdir -p /opt && echo base-ready > /opt/base.txt` ran cold: the build's cache import failed: "), "{md}");
+}
+
+#[test]
+fn the_job_summary_says_the_changed_file_in_one_line_per_bust() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("b.db");
+    let ctx = copy_tree("current-engine/project", dir.path());
+    let docker = fake_docker(dir.path());
+    record(
+        &db,
+        &docker,
+        &format!("{STORE}/045-local-warm-main-plain-r1-seed.plain.log"),
+        BASE1,
+        &ctx,
+    );
+    std::fs::write(ctx.join("src/main.txt"), "main v2\n").unwrap();
+    std::fs::write(ctx.join("src/util.txt"), "util v2\n").unwrap();
+    let src = record(
+        &db,
+        &docker,
+        &format!("{STORE}/046-local-warm-main-plain-r1-src.plain.log"),
+        BASE1,
+        &ctx,
+    );
+    let md = crate::common::ok(&db, &["summary", &src]);
+    let line = md
+        .lines()
+        .find(|l| l.starts_with("- `COPY src /app`"))
+        .unwrap_or_else(|| panic!("{md}"));
+    assert!(
+        line.starts_with(
+            "- `COPY src /app` re-ran because `src/main.txt` changed (and 1 more file): "
+        ),
+        "{line}"
+    );
+    let busts = json(&db, &["busts", &src, "--json"]);
+    assert_eq!(
+        busts["busts"][0]["why"]["cause"], "source_files_changed",
+        "{busts:#}"
+    );
+    assert_eq!(
+        busts["busts"][0]["why"]["changed_files"][1]["path"],
+        "src/util.txt"
+    );
+}
+
+#[test]
+fn merged_team_databases_keep_the_inputs_and_answer_why_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = dir.path().join("job.db");
+    let ctx = copy_tree("current-engine/project", dir.path());
+    let docker = fake_docker(dir.path());
+    record(
+        &job,
+        &docker,
+        &format!("{STORE}/045-local-warm-main-plain-r1-seed.plain.log"),
+        BASE1,
+        &ctx,
+    );
+    std::fs::write(ctx.join("src/main.txt"), "main v2\n").unwrap();
+    let src = record(
+        &job,
+        &docker,
+        &format!("{STORE}/046-local-warm-main-plain-r1-src.plain.log"),
+        BASE1,
+        &ctx,
+    );
+    let team = dir.path().join("team.db");
+    let out = bin()
+        .arg("merge")
+        .arg("--into")
+        .arg(&team)
+        .arg(&job)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    assert_eq!(why(&team, &src), why(&job, &src));
+    assert_eq!(
+        why(&team, &src)["busts"][0]["changed_files"][0]["path"],
+        "src/main.txt"
+    );
+}

@@ -182,8 +182,9 @@ pub fn why_build(conn: &Connection, id: &str, step: Option<&str>) -> Result<Why>
     let mut roots: HashMap<u32, (Found, u32)> = HashMap::new();
     let mut parent: HashMap<u32, u32> = HashMap::new();
     for s in build.steps.iter().filter(|s| s.ran()) {
+        // A lazy miss matched its cache key (nothing upstream changed): a cause of its own.
         let preds = graph::predecessors(&build, graph.as_ref(), s);
-        if let Some(p) = preds.iter().find(|p| p.ran()) {
+        if let Some(p) = preds.iter().find(|p| p.ran()).filter(|_| !s.lazy) {
             parent.insert(s.seq, p.seq);
             continue;
         }
@@ -230,6 +231,27 @@ pub fn why_build(conn: &Connection, id: &str, step: Option<&str>) -> Result<Why>
             .map(|(reference, error)| ImportFailure { reference, error })
             .collect(),
     })
+}
+
+/// `busts BUILD --json`: [`crate::busts::build_busts`] with each bust's cause from
+/// [`why_build`] under `why` (null when `why` has no entry for its step).
+pub fn busts_with_causes(conn: &Connection, id: &str) -> Result<serde_json::Value> {
+    let busts = crate::busts::build_busts(conn, id)?;
+    let why = why_build(conn, id, None)?;
+    let mut value =
+        serde_json::to_value(&busts).map_err(|e| AnalyzeError::Invalid(e.to_string()))?;
+    if let Some(list) = value.get_mut("busts").and_then(|b| b.as_array_mut()) {
+        for b in list {
+            let seq = b.get("seq").and_then(|s| s.as_u64());
+            let cause = why.busts.iter().find(|w| Some(w.seq as u64) == seq);
+            let cause =
+                serde_json::to_value(cause).map_err(|e| AnalyzeError::Invalid(e.to_string()))?;
+            if let Some(obj) = b.as_object_mut() {
+                obj.insert("why".into(), cause);
+            }
+        }
+    }
+    Ok(value)
 }
 
 fn compared(conn: &Connection, id: &str) -> Result<Compared> {

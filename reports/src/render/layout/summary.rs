@@ -5,13 +5,22 @@ use super::{metric, table, Better, Unit};
 use crate::job_summary::model::JobSummary;
 use crate::render::document::{Block, Doc, MetricSet, Span};
 use crate::render::fmt::duration_ms;
+use crate::render::reason::{reason, Piece};
 use crate::render::table::Align;
 use crate::weekly::model::Change;
 
 /// The CI job summary's sections.
 pub fn summary(s: &JobSummary) -> Doc {
     let mut blocks = Vec::new();
-    for section in [against_baseline, counts, failure, busts, slowest_steps] {
+    for section in [
+        against_baseline,
+        counts,
+        failure,
+        import_failures,
+        why,
+        busts,
+        slowest_steps,
+    ] {
         section(s, &mut blocks);
     }
     Doc {
@@ -76,6 +85,45 @@ fn failure(s: &JobSummary, blocks: &mut Vec<Block>) {
         }
         blocks.push(Block::Para(p));
     }
+}
+
+/// Failed cache imports, loudly: a build that ran without its remote cache.
+fn import_failures(s: &JobSummary, blocks: &mut Vec<Block>) {
+    for f in &s.import_failures {
+        let mut p = vec![
+            Span::Strong("Cache import failed:".into()),
+            Span::Text(" cache import of ".into()),
+            Span::Code(f.reference.clone()),
+            Span::Text(" failed: ".into()),
+            Span::Code(f.error.clone()),
+        ];
+        if s.ran_cold {
+            p.push(Span::Strong("; this build ran cold".into()));
+        }
+        p.push(Span::Text(".".into()));
+        blocks.push(Block::Para(p));
+    }
+}
+
+/// One line per step that re-ran for a cause of its own, with that cause and its cost.
+fn why(s: &JobSummary, blocks: &mut Vec<Block>) {
+    let Some(roots) = s.why.as_deref().filter(|w| !w.is_empty()) else {
+        return;
+    };
+    blocks.push(Block::Heading("Why it re-ran".into()));
+    let lines = roots
+        .iter()
+        .map(|b| {
+            reason(b)
+                .into_iter()
+                .map(|p| match p {
+                    Piece::Text(t) => Span::Text(t),
+                    Piece::Code(c) => Span::Code(c),
+                })
+                .collect()
+        })
+        .collect();
+    blocks.push(Block::List(lines));
 }
 
 /// Where the cache chain broke in this build.

@@ -1,75 +1,10 @@
-//! `buildprof why` for the terminal, and the one-line reason of a bust that the job summary
-//! shows too ("`COPY src /app` re-ran because `src/app.py` changed (and 2 more files): 41s").
+//! `buildprof why` for the terminal: the compared build, failed cache imports, and one line per
+//! step that ran with its reason ([`crate::render::reason`]), changed files below it.
 
-use analyzer::why::{Cause, Why, WhyBust};
+use analyzer::why::{Cause, Why};
 
-use crate::render::fmt::{duration_ms, ellipsize, printable};
-
-/// The reason a step ran, in one line; `code` formats a code span (an instruction, a path).
-pub fn reason(b: &WhyBust, code: &dyn Fn(&str) -> String) -> String {
-    let step = code(&ellipsize(&b.step, 80));
-    let detail = b.detail.as_deref().unwrap_or("");
-    let why = match b.cause {
-        Cause::SourceFilesChanged => {
-            let n = b.changed_files.len() as u32 + b.more_changed_files;
-            let first = b
-                .changed_files
-                .first()
-                .map(|f| format!("{} {}", code(&f.path), changed_word(f.change.as_str())))
-                .unwrap_or_default();
-            let more = match n.saturating_sub(1) {
-                0 => String::new(),
-                1 => " (and 1 more file)".into(),
-                m => format!(" (and {m} more files)"),
-            };
-            format!("re-ran because {first}{more}")
-        }
-        Cause::InstructionChanged => format!(
-            "re-ran because its instruction changed (was {})",
-            code(&ellipsize(b.before.as_deref().unwrap_or(""), 80))
-        ),
-        Cause::BaseImageChanged => format!(
-            "re-ran because its base image changed: {} -> {}",
-            code(b.before.as_deref().unwrap_or("")),
-            code(b.after.as_deref().unwrap_or(""))
-        ),
-        Cause::BuildArgChanged => {
-            let change = match (&b.before, &b.after) {
-                (Some(x), Some(y)) if x.contains('=') => format!(": {} -> {}", code(x), code(y)),
-                _ => String::new(),
-            };
-            format!(
-                "re-ran because build arg {} changed{change}",
-                b.args.join(", ")
-            )
-        }
-        Cause::UpstreamChanged => match b.caused_by {
-            Some(r) => format!("re-ran because a step it builds on ran (#{r})"),
-            None => "re-ran because a step it builds on ran".into(),
-        },
-        Cause::CacheUnavailable => match detail {
-            "cold_builder" => "ran on a cold builder (no cache hit anywhere in the build)".into(),
-            "lazy_miss" => {
-                "was reported cached, then ran: the imported cache lacked its layers".into()
-            }
-            "evicted" => "ran although nothing it depends on changed: its cache was evicted".into(),
-            _ => format!(
-                "ran without its cache: {}",
-                b.note.as_deref().unwrap_or(detail)
-            ),
-        },
-        Cause::Unknown => format!("re-ran for a reason buildprof cannot see: {detail}"),
-    };
-    format!("{step} {why}: {}", duration_ms(b.cost_ms as f64))
-}
-
-fn changed_word(change: &str) -> &'static str {
-    match change {
-        "added" => "was added",
-        "removed" => "was removed",
-        _ => "changed",
-    }
-}
+use crate::render::fmt::printable;
+use crate::render::reason::reason_text;
 
 /// The whole answer of `buildprof why`.
 pub fn render_why(w: &Why) -> String {
@@ -102,7 +37,7 @@ pub fn render_why(w: &Why) -> String {
             .as_deref()
             .map(|s| format!("[{}] ", printable(s)))
             .unwrap_or_default();
-        out.push_str(&format!("#{:<3} {stage}{}\n", b.seq, reason(b, &code)));
+        out.push_str(&format!("#{:<3} {stage}{}\n", b.seq, reason_text(b, &code)));
         if b.cause == Cause::SourceFilesChanged {
             for f in b.changed_files.iter().skip(1) {
                 out.push_str(&format!(
