@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use collector::inputs::{BuildArg, BuildInputs, DockerfileInput};
+use collector::inputs::{base_references, BuildArg, BuildInputs, DockerfileInput};
 use collector::redact::Redactor;
 
 use crate::manifest::{hash_context, ManifestLimits};
@@ -178,11 +178,15 @@ impl InputsRequest {
             notes: self.notes,
             ..BuildInputs::default()
         };
+        let mut given: Vec<(String, String)> = Vec::new();
         for a in &self.build_args {
             let (name, value) = match a.split_once('=') {
                 Some((n, v)) => (n.to_string(), Some(v.to_string())),
                 None => (a.clone(), std::env::var(a).ok()),
             };
+            if let Some(v) = &value {
+                given.push((name.clone(), v.clone()));
+            }
             inputs.args.push(BuildArg::new(
                 &name,
                 value.as_deref(),
@@ -198,7 +202,9 @@ impl InputsRequest {
         if let Some(path) = dockerfile {
             match std::fs::read_to_string(&path) {
                 Ok(text) => {
-                    inputs.dockerfile = Some(DockerfileInput::new(path.display().to_string(), text))
+                    let df = DockerfileInput::new(path.display().to_string(), text);
+                    inputs.base_images = base_references(&df.text, &df.graph, &given);
+                    inputs.dockerfile = Some(df);
                 }
                 Err(e) => inputs.notes.push(format!(
                     "cannot read the Dockerfile {}: {e}",
@@ -213,6 +219,29 @@ impl InputsRequest {
             }
         }
         inputs
+    }
+}
+
+/// Asks the image store, through the wrapped `docker` (`podman`, `nerdctl`) program itself, the
+/// id of each base image; run after the build, which may have pulled them. A program that is
+/// not one of those, or an image it does not hold (a remote builder), leaves the id unknown.
+pub fn resolve_base_images(program: &OsString, inputs: &mut BuildInputs) {
+    let name = Path::new(program)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned());
+    if !matches!(name.as_deref(), Some("docker" | "podman" | "nerdctl")) {
+        return;
+    }
+    for b in &mut inputs.base_images {
+        let out = std::process::Command::new(program)
+            .args(["image", "inspect", "--format", "{{.Id}}", &b.reference])
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .output();
+        if let Some(out) = out.ok().filter(|o| o.status.success()) {
+            let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            b.id = id.starts_with("sha256:").then_some(id);
+        }
     }
 }
 

@@ -123,7 +123,11 @@ pub fn record_command(store: &mut Store, request: RecordRequest) -> std::io::Res
     };
     let mut stored = store_capture(store, &run.capture, &request.labels, &source);
     if let (Ok(stored), Some(job)) = (&mut stored, inputs) {
-        store_inputs(store, stored, job.finish());
+        let mut inputs = job.finish();
+        if let Some(program) = cmd.argv.first() {
+            crate::inputs::resolve_base_images(program, &mut inputs);
+        }
+        store_inputs(store, stored, inputs);
     }
     Ok(Recording::Ran {
         exit_code: run.exit_code().clamp(0, 255) as u8,

@@ -27,10 +27,13 @@ pub(crate) struct Ctx<'a> {
     pub import_errors: &'a [(String, String)],
 }
 
+/// `reference`: where the step last hit (else last ran); `latest_run`: the latest earlier
+/// build of the scope that ran it.
 pub(crate) fn root_cause(
     ctx: &mut Ctx<'_>,
     step: &WStep,
     reference: Option<&Reference>,
+    latest_run: Option<&Reference>,
 ) -> Result<Found> {
     let graph = ctx.inputs.and_then(|i| i.graph.as_ref());
     if step.lazy {
@@ -44,27 +47,51 @@ pub(crate) fn root_cause(
             Found::unknown("no earlier build in its scope in which this step hit the cache")
         }));
     };
+    let Some(found) = change_since(ctx, step, r)? else {
+        return Ok(Found::unknown("the compared build is gone"));
+    };
+    if let Some(mut f) = found {
+        // A change already there in a later build that ran the step too is not why it ran now.
+        let seen_before = match latest_run.filter(|l| l.at > r.at) {
+            Some(l) => matches!(change_since(ctx, step, l)?, Some(None)),
+            None => false,
+        };
+        if !seen_before {
+            f.compared_with = Some(r.build_id.clone());
+            return Ok(f);
+        }
+        if let Some(mut c) = cold(ctx) {
+            c.compared_with = latest_run.map(|l| l.build_id.clone());
+            return Ok(c);
+        }
+        f.compared_with = Some(r.build_id.clone());
+        return Ok(f);
+    }
+    let r_inputs = ctx.all_inputs.get(ctx.conn, &r.build_id)?.cloned();
+    let mut f = cold(ctx)
+        .or_else(|| base_unseen(ctx, r_inputs.as_ref(), step))
+        .unwrap_or_else(|| evicted_or_unknown(ctx.inputs, r_inputs.as_ref(), graph, step, r));
+    f.compared_with = Some(r.build_id.clone());
+    Ok(f)
+}
+
+/// What changed for `step` since build `r` (`Some(None)`: nothing seen); `None` when `r` is gone.
+fn change_since(ctx: &mut Ctx<'_>, step: &WStep, r: &Reference) -> Result<Option<Option<Found>>> {
+    let graph = ctx.inputs.and_then(|i| i.graph.as_ref());
     let rb = ctx.builds.get(ctx.conn, &r.build_id)?.cloned();
     let Some(rb) = rb else {
-        return Ok(Found::unknown("the compared build is gone"));
+        return Ok(None);
     };
     let r_inputs = ctx.all_inputs.get(ctx.conn, &r.build_id)?.cloned();
     let r_graph = r_inputs.as_ref().and_then(|i| i.graph.as_ref());
     let r_step = rb.steps.iter().find(|s| s.seq == r.seq).cloned();
     let mut found = instruction_change(graph, r_graph, step, r_step.as_ref(), r)
-        .or_else(|| base_change(ctx.build, &rb, graph, r_graph, step))
+        .or_else(|| base_change((ctx.build, ctx.inputs), (&rb, r_inputs.as_ref()), step))
         .or_else(|| arg_change(ctx.inputs, r_inputs.as_ref(), graph, step));
     if found.is_none() {
         found = source_change(ctx, r_inputs.as_ref(), graph, step)?;
     }
-    if let Some(mut f) = found {
-        f.compared_with = Some(r.build_id.clone());
-        return Ok(f);
-    }
-    let mut f = cold(ctx)
-        .unwrap_or_else(|| evicted_or_unknown(ctx.inputs, r_inputs.as_ref(), graph, step, r));
-    f.compared_with = Some(r.build_id.clone());
-    Ok(f)
+    Ok(Some(found))
 }
 
 /// A build without a single hit: its cache import failed, or the builder had no cache.
@@ -102,19 +129,58 @@ fn instruction_change(
 }
 
 fn base_change(
-    build: &WBuild,
-    rb: &WBuild,
-    graph: Option<&StageGraph>,
-    r_graph: Option<&StageGraph>,
+    (build, now_inputs): (&WBuild, Option<&StoredInputs>),
+    (rb, then_inputs): (&WBuild, Option<&StoredInputs>),
     step: &WStep,
 ) -> Option<Found> {
+    let graph = now_inputs.and_then(|i| i.graph.as_ref());
+    let r_graph = then_inputs.and_then(|i| i.graph.as_ref());
     if !first_in_stage(build, step) {
         return None;
     }
     let now = from_step(build, graph, step)?;
     let then = from_step(rb, r_graph, step)?;
     let (a, b) = (image_of(then), image_of(now));
-    (a != b).then(|| Found::change(Cause::BaseImageChanged, &a, &b))
+    if a != b {
+        return Some(Found::change(Cause::BaseImageChanged, &a, &b));
+    }
+    // Local images: the progress names no digest; the recorded image ids may differ.
+    let id = |i: Option<&StoredInputs>| {
+        let stage = step.stage.as_deref()?;
+        let b = i?.base_images.iter().find(|b| b.stage == stage)?;
+        Some(format!("{}@{}", b.reference, b.id.clone()?))
+    };
+    match (id(then_inputs), id(now_inputs)) {
+        (Some(x), Some(y)) if x != y => Some(Found::change(Cause::BaseImageChanged, &x, &y)),
+        _ => None,
+    }
+}
+
+/// The first step of a stage built from an image whose digest neither the progress nor the
+/// recorded inputs give: a base image change cannot be ruled out.
+fn base_unseen(ctx: &Ctx<'_>, then: Option<&StoredInputs>, step: &WStep) -> Option<Found> {
+    let graph = ctx.inputs.and_then(|i| i.graph.as_ref());
+    if !first_in_stage(ctx.build, step) {
+        return None;
+    }
+    let from = from_step(ctx.build, graph, step)?;
+    if image_of(from).contains("@sha256:") {
+        return None;
+    }
+    let stage = step.stage.as_deref()?;
+    let known = |i: Option<&StoredInputs>| {
+        i.is_some_and(|i| {
+            i.base_images
+                .iter()
+                .any(|b| b.stage == stage && b.id.is_some())
+        })
+    };
+    (!known(ctx.inputs) || !known(then)).then(|| {
+        Found::unknown(&format!(
+            "the base image {} has no digest in the progress and its image id was not recorded: a base image change cannot be ruled out",
+            image_of(from)
+        ))
+    })
 }
 
 fn arg_change(

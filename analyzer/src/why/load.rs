@@ -118,6 +118,8 @@ pub(crate) struct Reference {
     pub digest: String,
     /// The step hit there (otherwise no earlier build had it hit, and it ran there too).
     pub hit: bool,
+    /// The build's time (start, else when stored).
+    pub at: i64,
 }
 
 const SCOPE: &str = "COALESCE(b.started_at, b.ingested_at) < ?3 AND b.id <> ?4
@@ -133,11 +135,20 @@ pub(crate) fn reference(
     step: &WStep,
 ) -> Result<Option<Reference>> {
     for hit in [true, false] {
-        if let Some(r) = reference_where(conn, build, step, hit)? {
+        if let Some(r) = reference_where(conn, build, step, hit, true)? {
             return Ok(Some(r));
         }
     }
     Ok(None)
+}
+
+/// The most recent earlier build of the scope that ran the step (same stage and instruction).
+pub(crate) fn latest_run(
+    conn: &Connection,
+    build: &WBuild,
+    step: &WStep,
+) -> Result<Option<Reference>> {
+    reference_where(conn, build, step, false, false)
 }
 
 fn reference_where(
@@ -145,6 +156,7 @@ fn reference_where(
     build: &WBuild,
     step: &WStep,
     hit: bool,
+    by_position: bool,
 ) -> Result<Option<Reference>> {
     let outcome = if hit {
         "s.outcome IN ('cached', 'pulled')"
@@ -158,10 +170,11 @@ fn reference_where(
             instruction: r.get(2)?,
             digest: r.get(3)?,
             hit,
+            at: r.get(4)?,
         })
     };
     let by_identity = format!(
-        "SELECT s.build_id, s.seq, s.instruction, s.digest FROM steps s
+        "SELECT s.build_id, s.seq, s.instruction, s.digest, COALESCE(b.started_at, b.ingested_at) FROM steps s
          JOIN builds b ON b.id = s.build_id
          WHERE s.stage IS ?1 AND s.instruction = ?2 AND {SCOPE} AND {outcome}
          ORDER BY COALESCE(b.started_at, b.ingested_at) DESC, b.id LIMIT 1"
@@ -180,11 +193,11 @@ fn reference_where(
     {
         return Ok(Some(r));
     }
-    let Some(index) = step.stage_index else {
+    let Some(index) = step.stage_index.filter(|_| by_position) else {
         return Ok(None);
     };
     let by_position = format!(
-        "SELECT s.build_id, s.seq, s.instruction, s.digest FROM steps s
+        "SELECT s.build_id, s.seq, s.instruction, s.digest, COALESCE(b.started_at, b.ingested_at) FROM steps s
          JOIN builds b ON b.id = s.build_id
          WHERE s.stage IS ?1 AND s.stage_index = ?2 AND s.kind = ?6 AND {SCOPE} AND {outcome}
          ORDER BY COALESCE(b.started_at, b.ingested_at) DESC, b.id LIMIT 1"

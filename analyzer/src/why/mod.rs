@@ -188,10 +188,13 @@ pub fn why_build(conn: &Connection, id: &str, step: Option<&str>) -> Result<Why>
             parent.insert(s.seq, p.seq);
             continue;
         }
-        let reference = if s.lazy {
-            None
+        let (reference, latest) = if s.lazy {
+            (None, None)
         } else {
-            load::reference(conn, &build, s)?
+            (
+                load::reference(conn, &build, s)?,
+                load::latest_run(conn, &build, s)?,
+            )
         };
         let mut ctx = cause::Ctx {
             conn,
@@ -202,7 +205,7 @@ pub fn why_build(conn: &Connection, id: &str, step: Option<&str>) -> Result<Why>
             cold,
             import_errors: &import_errors,
         };
-        let found = cause::root_cause(&mut ctx, s, reference.as_ref())?;
+        let found = cause::root_cause(&mut ctx, s, reference.as_ref(), latest.as_ref())?;
         roots.insert(s.seq, (found, s.seq));
     }
     let mut busts = assemble(&build, &roots, &parent);

@@ -22,8 +22,68 @@ pub struct BuildInputs {
     /// Whether arg values were stored (`--store-build-arg-values`).
     pub arg_values_stored: bool,
     pub manifest: Option<ContextManifest>,
+    /// The image each stage built `FROM` an image starts from, as resolved on the builder's
+    /// host (progress of local images names no digest).
+    pub base_images: Vec<BaseImage>,
     /// What could not be recorded, and why (limits, unreadable paths).
     pub notes: Vec<String>,
+}
+
+/// A stage's base image: the reference with build args substituted, and its image id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BaseImage {
+    pub stage: String,
+    pub reference: String,
+    /// `sha256:...` as the image store knows it, when it could be asked.
+    pub id: Option<String>,
+}
+
+/// The image references of the stages built `FROM` an image, `$NAME`/`${NAME}` substituted
+/// from `args` (given values) and the global `ARG` defaults of `text`.
+pub fn base_references(
+    text: &str,
+    graph: &StageGraph,
+    args: &[(String, String)],
+) -> Vec<BaseImage> {
+    let mut values: Vec<(String, String)> = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.len() > 4 && line[..4].eq_ignore_ascii_case("FROM") {
+            break;
+        }
+        if let Some(rest) = line
+            .strip_prefix("ARG ")
+            .or_else(|| line.strip_prefix("arg "))
+        {
+            for w in rest.split_whitespace() {
+                if let Some((k, v)) = w.split_once('=') {
+                    values.push((k.to_string(), v.trim_matches('"').to_string()));
+                }
+            }
+        }
+    }
+    for (k, v) in args {
+        values.retain(|(n, _)| n != k);
+        values.push((k.clone(), v.clone()));
+    }
+    graph
+        .stages
+        .iter()
+        .filter(|s| s.base_stage.is_none() && s.base != "scratch")
+        .map(|s| {
+            let mut r = s.base.clone();
+            for (k, v) in &values {
+                r = r
+                    .replace(&format!("${{{k}}}"), v)
+                    .replace(&format!("${k}"), v);
+            }
+            BaseImage {
+                stage: s.name.clone(),
+                reference: r,
+                id: None,
+            }
+        })
+        .filter(|b| !b.reference.contains('$'))
+        .collect()
 }
 
 /// The Dockerfile of a build.

@@ -5,7 +5,7 @@
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::{sql, Store, StoreError};
-use crate::inputs::{tree, BuildArg, BuildInputs, StageGraph, TreeEntry};
+use crate::inputs::{tree, BaseImage, BuildArg, BuildInputs, StageGraph, TreeEntry};
 
 /// A build's inputs as stored (the manifest by its root only; nodes are read on demand).
 #[derive(Debug, Clone, Default)]
@@ -20,6 +20,7 @@ pub struct StoredInputs {
     pub context_bytes: Option<i64>,
     pub arg_values_stored: bool,
     pub args: Vec<BuildArg>,
+    pub base_images: Vec<BaseImage>,
     pub notes: Vec<String>,
 }
 
@@ -49,8 +50,8 @@ fn write_inputs(tx: &Connection, id: &str, i: &BuildInputs) -> rusqlite::Result<
     let m = i.manifest.as_ref();
     tx.execute(
         "INSERT INTO build_inputs (build_id, context, dockerfile_path, dockerfile_hash, dockerfile_text,
-            stage_graph, context_root, context_files, context_bytes, arg_values_stored, notes)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            stage_graph, context_root, context_files, context_bytes, arg_values_stored, notes, base_images)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         params![
             id,
             i.context,
@@ -63,6 +64,7 @@ fn write_inputs(tx: &Connection, id: &str, i: &BuildInputs) -> rusqlite::Result<
             m.map(|m| m.bytes as i64),
             i.arg_values_stored,
             serde_json::to_string(&i.notes).unwrap_or_else(|_| "[]".into()),
+            serde_json::to_string(&i.base_images).unwrap_or_else(|_| "[]".into()),
         ],
     )?;
     let mut arg = tx.prepare_cached(
@@ -84,7 +86,7 @@ pub fn read_inputs(conn: &Connection, build_id: &str) -> rusqlite::Result<Option
     let row = conn
         .query_row(
             "SELECT context, dockerfile_path, dockerfile_hash, dockerfile_text, stage_graph,
-                    context_root, context_files, context_bytes, arg_values_stored, notes
+                    context_root, context_files, context_bytes, arg_values_stored, notes, base_images
              FROM build_inputs WHERE build_id = ?1",
             [build_id],
             |r| {
@@ -102,6 +104,8 @@ pub fn read_inputs(conn: &Connection, build_id: &str) -> rusqlite::Result<Option
                     arg_values_stored: r.get(8)?,
                     args: Vec::new(),
                     notes: serde_json::from_str(&r.get::<_, String>(9)?).unwrap_or_default(),
+                    base_images: serde_json::from_str(&r.get::<_, String>(10)?)
+                        .unwrap_or_default(),
                 })
             },
         )

@@ -153,6 +153,7 @@ CREATE TABLE build_inputs (
     context_files     INTEGER,
     context_bytes     INTEGER,
     arg_values_stored INTEGER NOT NULL,
+    base_images       TEXT NOT NULL DEFAULT '[]',
     notes             TEXT NOT NULL DEFAULT '[]'
 ) WITHOUT ROWID;
 
