@@ -433,3 +433,103 @@ fn merged_team_databases_keep_the_inputs_and_answer_why_the_same() {
         "src/main.txt"
     );
 }
+
+#[test]
+fn the_weekly_report_breaks_re_run_time_down_by_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("b.db");
+    let ctx = copy_tree("current-engine/project", dir.path());
+    let docker = fake_docker(dir.path());
+    let seq = |n: &str| format!("{STORE}/{n}.plain.log");
+    record(
+        &db,
+        &docker,
+        &seq("045-local-warm-main-plain-r1-seed"),
+        BASE1,
+        &ctx,
+    );
+    std::fs::write(ctx.join("src/main.txt"), "main v2\n").unwrap();
+    let src = record(
+        &db,
+        &docker,
+        &seq("046-local-warm-main-plain-r1-src"),
+        BASE1,
+        &ctx,
+    );
+    std::fs::write(ctx.join("config/app.conf"), "port=9090\n").unwrap();
+    record(
+        &db,
+        &docker,
+        &seq("047-local-warm-main-plain-r1-config"),
+        BASE1,
+        &ctx,
+    );
+    let base = record(
+        &db,
+        &docker,
+        &seq("048-local-warm-main-plain-r1-base"),
+        "127.0.0.1:5000/busybox:2",
+        &ctx,
+    );
+    let out = dir.path().join("report");
+    crate::common::ok(
+        &db,
+        &[
+            "report",
+            "--out",
+            out.to_str().unwrap(),
+            "--format",
+            "json,md",
+        ],
+    );
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let causes = report["rerun_by_cause"].as_array().unwrap();
+    let keys: Vec<&str> = causes
+        .iter()
+        .map(|c| c["cause"].as_str().unwrap())
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        [
+            "base_image_changed",
+            "cache_unavailable/cold_builder",
+            "source_files_changed"
+        ],
+        "{causes:#?}"
+    );
+    // Each cause's time is what `why` charged to its root causes, and the shares add up.
+    let cost = |id: &str| -> i64 {
+        roots(&why(&db, id))
+            .iter()
+            .map(|b| b["cost_ms"].as_i64().unwrap())
+            .sum()
+    };
+    let base_ms = causes
+        .iter()
+        .find(|c| c["cause"] == "base_image_changed")
+        .unwrap()["rerun_ms"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(base_ms, cost(&base));
+    let src_ms = causes
+        .iter()
+        .find(|c| c["cause"] == "source_files_changed")
+        .unwrap()["rerun_ms"]
+        .as_i64()
+        .unwrap();
+    assert!(src_ms >= cost(&src), "the src and config changes: {src_ms}");
+    let total: f64 = causes.iter().map(|c| c["share"].as_f64().unwrap()).sum();
+    assert!((total - 1.0).abs() < 1e-4, "{total}");
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("**Re-run time by cause:**"), "{md}");
+    assert!(md.contains("(rerun-by-cause.svg)"), "{md}");
+    assert!(out.join("rerun-by-cause.svg").exists());
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| `COPY config /etc/app` |"))
+        .unwrap_or_else(|| panic!("{md}"));
+    assert!(row.contains("| source changes |"), "{row}");
+}

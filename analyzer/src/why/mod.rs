@@ -7,6 +7,7 @@
 //! its evidence. `cost_ms` of a root is the re-run time it caused (its own and its
 //! descendants'); of an `upstream_changed` step, its own time.
 
+mod breakdown;
 mod cause;
 mod graph;
 mod load;
@@ -18,6 +19,7 @@ use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::{AnalyzeError, Result};
+pub use breakdown::{cause_breakdown, cause_key, CauseBreakdown, CauseShare, StepCause};
 use load::{BuildCache, InputsCache, WBuild};
 
 /// Changed files listed per bust at most; the rest are counted.

@@ -15,6 +15,7 @@ use analyzer::compare::{compare, CompareOptions};
 use analyzer::metrics::{build_metrics, MetricsOptions};
 use analyzer::steps::{step_stats, StepsOptions};
 use analyzer::trends::{trends, Period, TrendsOptions};
+use analyzer::why::cause_breakdown;
 use analyzer::{AnalyzeError, Scope};
 use collector::store::{BuildFilter, Store, StoreError};
 
@@ -112,6 +113,9 @@ pub fn make_report(store: &Store, plan: &ReportPlan, now: i64) -> Result<Report,
     )
     .map_err(analysis("computing step statistics"))?;
     let rows = store.list_builds(&period.builds)?;
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let causes =
+        cause_breakdown(conn, &ids).map_err(analysis("finding the causes of the busts"))?;
     // A comparison needs a strategy-like label with two values; too few builds is not an error
     // of the report, so the table is left out then.
     let comparison = assemble::strategy_label(&rows)
@@ -134,6 +138,7 @@ pub fn make_report(store: &Store, plan: &ReportPlan, now: i64) -> Result<Report,
         trends: &weekly,
         trend_since,
         busts: &busts,
+        causes: &causes,
         steps: &steps,
         comparison: comparison.as_ref(),
         slowest_build: slowest.as_ref(),
