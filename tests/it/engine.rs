@@ -465,6 +465,16 @@ fn experiment_two_variants_two_reps_stores_four_labelled_builds() {
         let run = s.iter().find(|x| x.1 == "RUN").unwrap();
         assert_eq!(run.2, "executed", "{} {s:#?}", b["labels"]);
     }
+    // The experiment recorded each build's inputs: `why` names the appended file.
+    let roots = why_roots(&db, builds[1]["id"].as_str().unwrap());
+    assert_eq!(roots.len(), 1, "{roots:?}");
+    assert_eq!(
+        (roots[0].0.as_str(), roots[0].1.as_str()),
+        ("COPY src.txt /src.txt", "source_files_changed")
+    );
+    assert_eq!(roots[0].2["changed_files"][0]["path"], "src.txt");
+    let roots = why_roots(&db, builds[0]["id"].as_str().unwrap());
+    assert_eq!(roots[0].2["detail"], "cold_builder", "{roots:?}");
 }
 
 #[test]
