@@ -143,8 +143,9 @@ pub struct InputArgs {
 }
 
 impl InputArgs {
-    /// The request these arguments make (empty when none was given).
-    pub fn request(&self) -> live::inputs::InputsRequest {
+    /// The request these arguments make (empty when none was given); unchanged files' hashes
+    /// are remembered beside the database `db`.
+    pub fn request(&self, db: &std::path::Path) -> live::inputs::InputsRequest {
         live::inputs::InputsRequest {
             context: self.context.clone(),
             dockerfile: self.file.clone(),
@@ -154,6 +155,7 @@ impl InputArgs {
                 max_files: self.context_max_files,
                 max_bytes: self.context_max_bytes,
             },
+            hash_cache: Some(live::inputs::hash_cache_beside(db)),
             notes: Vec::new(),
         }
     }

@@ -24,8 +24,17 @@ pub struct InputsRequest {
     pub build_args: Vec<String>,
     pub store_arg_values: bool,
     pub limits: ManifestLimits,
+    /// Where hashes of unchanged files are remembered between builds (beside the database).
+    pub hash_cache: Option<PathBuf>,
     /// Why something could not be found (a context that is a URL or stdin).
     pub notes: Vec<String>,
+}
+
+/// The file beside database `db` that remembers context file hashes.
+pub fn hash_cache_beside(db: &Path) -> PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push("-hashes");
+    PathBuf::from(p)
 }
 
 /// Context, Dockerfile and build args read off a build command line.
@@ -213,7 +222,7 @@ impl InputsRequest {
             }
         }
         if let Some(ctx) = &self.context {
-            match hash_context(ctx, self.limits) {
+            match hash_context(ctx, self.limits, self.hash_cache.as_deref()) {
                 Ok(m) => inputs.manifest = Some(m),
                 Err(note) => inputs.notes.push(note),
             }

@@ -32,6 +32,7 @@ pub mod context;
 mod dockerignore;
 pub mod engine;
 pub mod experiment;
+mod hash_cache;
 pub mod inputs;
 pub mod interrupt;
 pub mod manifest;

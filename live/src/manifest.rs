@@ -10,6 +10,7 @@ use collector::inputs::tree::{encode, short_hash, EntryKind, TreeEntry};
 use collector::inputs::ContextManifest;
 
 use crate::dockerignore::DockerIgnore;
+use crate::hash_cache::{HashCache, Stat};
 
 /// How much of a context is hashed at most.
 #[derive(Debug, Clone, Copy)]
@@ -30,6 +31,7 @@ impl Default for ManifestLimits {
 
 struct Walk<'a> {
     ignore: &'a DockerIgnore,
+    cache: HashCache,
     limits: ManifestLimits,
     files: u64,
     bytes: u64,
@@ -38,7 +40,12 @@ struct Walk<'a> {
 }
 
 /// Hashes the context at `root`. `Err` is the note saying why there is no manifest.
-pub fn hash_context(root: &Path, limits: ManifestLimits) -> Result<ContextManifest, String> {
+/// `cache`: a file of remembered hashes ([`HashCache`]) to read and update.
+pub fn hash_context(
+    root: &Path,
+    limits: ManifestLimits,
+    cache: Option<&Path>,
+) -> Result<ContextManifest, String> {
     let ignore = match std::fs::read_to_string(root.join(".dockerignore")) {
         Ok(t) => DockerIgnore::parse(&t),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => DockerIgnore::default(),
@@ -51,6 +58,7 @@ pub fn hash_context(root: &Path, limits: ManifestLimits) -> Result<ContextManife
     };
     let mut walk = Walk {
         ignore: &ignore,
+        cache: HashCache::open(cache),
         limits,
         files: 0,
         bytes: 0,
@@ -63,6 +71,7 @@ pub fn hash_context(root: &Path, limits: ManifestLimits) -> Result<ContextManife
         walk.nodes.push((h.clone(), enc));
         h
     });
+    walk.cache.save();
     Ok(ContextManifest {
         root: root_hash,
         nodes: walk.nodes,
@@ -121,7 +130,7 @@ impl Walk<'_> {
                     short_hash(target.to_string_lossy().as_bytes()),
                 )
             } else if meta.is_file() {
-                (file_kind(&meta), self.file(&path, meta.len())?)
+                (file_kind(&meta), self.file(&path, &meta)?)
             } else {
                 continue; // sockets, fifos, devices: not sent
             };
@@ -136,9 +145,9 @@ impl Walk<'_> {
         Ok(Some(hash))
     }
 
-    fn file(&mut self, path: &Path, len: u64) -> Result<String, String> {
+    fn file(&mut self, path: &Path, meta: &std::fs::Metadata) -> Result<String, String> {
         self.files += 1;
-        self.bytes += len;
+        self.bytes += meta.len();
         if self.files > self.limits.max_files {
             return Err(format!(
                 "the context has more than {} files; it was not hashed (raise --context-max-files)",
@@ -150,6 +159,10 @@ impl Walk<'_> {
                 "the context holds more than {} bytes; it was not hashed (raise --context-max-bytes)",
                 self.limits.max_bytes
             ));
+        }
+        let stat = Stat::of(meta);
+        if let Some(hash) = self.cache.get(path, &stat) {
+            return Ok(hash);
         }
         let mut f = std::fs::File::open(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -163,9 +176,9 @@ impl Walk<'_> {
             }
             h.update(&self.buf[..n]);
         }
-        Ok(collector::inputs::tree::short_hash_of(
-            h.finalize().as_bytes(),
-        ))
+        let hash = collector::inputs::tree::short_hash_of(h.finalize().as_bytes());
+        self.cache.put(path, stat, &hash);
+        Ok(hash)
     }
 }
 
@@ -189,6 +202,45 @@ mod tests {
     use super::*;
 
     #[test]
+    fn remembered_hashes_are_used_only_for_unchanged_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("ctx");
+        std::fs::create_dir_all(&d).unwrap();
+        let cache = dir.path().join("b.db-hashes");
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        let write = |name: &str, text: &str| {
+            std::fs::write(d.join(name), text).unwrap();
+            let f = std::fs::File::options()
+                .write(true)
+                .open(d.join(name))
+                .unwrap();
+            f.set_modified(old).unwrap();
+        };
+        write("a.txt", "a");
+        write("b.txt", "b");
+        let first = hash_context(&d, ManifestLimits::default(), Some(&cache)).unwrap();
+        let remembered = std::fs::read_to_string(&cache).unwrap();
+        assert_eq!(remembered.lines().count(), 2, "{remembered}");
+        // An unchanged file is not read again: a remembered hash is taken as it is.
+        let a_hash = first.nodes.last().unwrap();
+        let a_line = remembered.lines().find(|l| l.ends_with("/a.txt")).unwrap();
+        let fake = a_line.replace(&a_line.split(' ').nth(4).unwrap(), &"0".repeat(32));
+        std::fs::write(&cache, remembered.replace(a_line, &fake)).unwrap();
+        let from_cache = hash_context(&d, ManifestLimits::default(), Some(&cache)).unwrap();
+        assert_ne!(from_cache.root, first.root, "{a_hash:?}");
+        // A changed file is read again even with its old size and modification time (its
+        // change time moved).
+        write("a.txt", "a");
+        write("b.txt", "B");
+        let changed = hash_context(&d, ManifestLimits::default(), Some(&cache)).unwrap();
+        assert_ne!(changed.root, first.root);
+        assert_eq!(
+            changed,
+            hash_context(&d, ManifestLimits::default(), None).unwrap()
+        );
+    }
+
+    #[test]
     fn ignored_files_are_left_out_and_one_change_adds_one_path_of_nodes() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
@@ -200,15 +252,17 @@ mod tests {
         std::fs::write(d.join("lib/b.txt"), "b").unwrap();
         std::fs::write(d.join("tmp/x"), "x").unwrap();
         std::fs::write(d.join("debug.log"), "1").unwrap();
-        let one = hash_context(d, ManifestLimits::default()).unwrap();
+        let one = hash_context(d, ManifestLimits::default(), None).unwrap();
         assert_eq!(one.files, 3, ".dockerignore, a.txt, b.txt");
         std::fs::write(d.join("debug.log"), "2").unwrap();
         assert_eq!(
-            hash_context(d, ManifestLimits::default()).unwrap().root,
+            hash_context(d, ManifestLimits::default(), None)
+                .unwrap()
+                .root,
             one.root
         );
         std::fs::write(d.join("src/deep/a.txt"), "A").unwrap();
-        let two = hash_context(d, ManifestLimits::default()).unwrap();
+        let two = hash_context(d, ManifestLimits::default(), None).unwrap();
         assert_ne!(two.root, one.root);
         let old: std::collections::HashSet<_> = one.nodes.iter().map(|n| &n.0).collect();
         let new = two.nodes.iter().filter(|n| !old.contains(&n.0)).count();
@@ -219,6 +273,7 @@ mod tests {
                 max_files: 2,
                 max_bytes: 1 << 20,
             },
+            None,
         )
         .unwrap_err();
         assert!(err.contains("more than 2 files"), "{err}");

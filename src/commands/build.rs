@@ -71,6 +71,7 @@ pub fn run(db: &Path, args: BuildArgs) -> Result<ExitCode> {
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect(),
+        hash_cache: Some(live::inputs::hash_cache_beside(db)),
         ..live::inputs::InputsRequest::default()
     };
     let (stored, store) = match build_and_store(

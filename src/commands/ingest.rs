@@ -79,7 +79,7 @@ pub fn run(db: &Path, args: IngestArgs) -> Result<ExitCode> {
         Some(total),
     );
     let mut failures = 0;
-    let request = args.build_inputs.request();
+    let request = args.build_inputs.request(db);
     let recorded = (!request.is_empty()).then(|| request.gather(&options.redactor));
     for input in &inputs {
         let one = ingest_one(&mut store, input, format, &labels, &options, progress.bar());

@@ -50,7 +50,7 @@ pub fn run(db: &Path, args: RecordArgs) -> Result<ExitCode> {
         labels: parse_labels(&args.labels)?,
         format: args.format.format(),
         options: args.capture.options()?,
-        inputs: Some(args.inputs.request()),
+        inputs: Some(args.inputs.request(db)),
     };
     // A bad --db fails before the build runs, not after.
     let mut store = open_store(db)?;

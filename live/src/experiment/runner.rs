@@ -16,7 +16,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use super::spec::{EngineVariant, FileChange, Spec, Variant, VariantKind};
 use crate::build::{build_once, source_of};
-use crate::inputs::InputsRequest;
+use crate::inputs::{hash_cache_beside, InputsRequest};
 use crate::view::CaptureView;
 
 /// What an experiment run produced.
@@ -237,6 +237,7 @@ impl Runner<'_> {
                         .clone()
                         .or_else(|| self.spec.dockerfile.clone()),
                     build_args: args.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+                    hash_cache: Some(hash_cache_beside(Path::new(self.store.path()))),
                     ..InputsRequest::default()
                 }
             }
@@ -246,6 +247,7 @@ impl Runner<'_> {
                 let workdir = &self.spec.workdir;
                 r.context = r.context.map(|c| workdir.join(c));
                 r.dockerfile = r.dockerfile.map(|f| workdir.join(f));
+                r.hash_cache = Some(hash_cache_beside(Path::new(self.store.path())));
                 r
             }
         }
