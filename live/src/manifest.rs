@@ -224,7 +224,7 @@ mod tests {
         // An unchanged file is not read again: a remembered hash is taken as it is.
         let a_hash = first.nodes.last().unwrap();
         let a_line = remembered.lines().find(|l| l.ends_with("/a.txt")).unwrap();
-        let fake = a_line.replace(&a_line.split(' ').nth(4).unwrap(), &"0".repeat(32));
+        let fake = a_line.replace(a_line.split(' ').nth(4).unwrap(), &"0".repeat(32));
         std::fs::write(&cache, remembered.replace(a_line, &fake)).unwrap();
         let from_cache = hash_context(&d, ManifestLimits::default(), Some(&cache)).unwrap();
         assert_ne!(from_cache.root, first.root, "{a_hash:?}");
