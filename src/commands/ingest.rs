@@ -14,7 +14,7 @@ use collector::inputs::BuildInputs;
 use collector::model::{parse_labels, Format};
 use collector::store::Store;
 use indicatif::ProgressBar;
-use live::record::tee_and_store;
+use live::record::{store_inputs, tee_and_store};
 use reports::render::terminal::stored::{recorded_lines, stored_line};
 
 use super::{open_store, Progress};
@@ -83,7 +83,8 @@ pub fn run(db: &Path, args: IngestArgs) -> Result<ExitCode> {
     let recorded = (!request.is_empty()).then(|| request.gather(&options.redactor));
     for input in &inputs {
         let one = ingest_one(&mut store, input, format, &labels, &options, progress.bar());
-        match one.map(|(lines, ids)| (lines, store_inputs(&mut store, &ids, recorded.as_ref()))) {
+        match one.map(|(lines, ids)| (lines, store_inputs_of(&mut store, &ids, recorded.as_ref())))
+        {
             Ok((mut lines, notes)) => {
                 lines.extend(notes);
                 progress.print(&lines.into_iter().map(|l| l + "\n").collect::<String>())?
@@ -108,7 +109,7 @@ pub fn run(db: &Path, args: IngestArgs) -> Result<ExitCode> {
 }
 
 /// Stores `inputs` (when given) with the builds `ids`; returns warnings to print.
-fn store_inputs(store: &mut Store, ids: &[String], inputs: Option<&BuildInputs>) -> Vec<String> {
+fn store_inputs_of(store: &mut Store, ids: &[String], inputs: Option<&BuildInputs>) -> Vec<String> {
     let Some(inputs) = inputs else {
         return Vec::new();
     };
@@ -169,14 +170,21 @@ fn tee(db: &Path, args: &IngestArgs) -> Result<ExitCode> {
     }
     let labels = parse_labels(&args.labels)?;
     let mut store = open_store(db)?;
-    let stored = tee_and_store(
+    let options = args.capture.options()?;
+    let request = args.build_inputs.request(db);
+    // Hashed while the piped build runs.
+    let inputs = (!request.is_empty()).then(|| request.start(options.redactor.clone()));
+    let mut stored = tee_and_store(
         &mut store,
         std::io::stdin().lock(),
         std::io::stdout().lock(),
         &labels,
         args.format.format(),
-        args.capture.options()?,
+        options,
     )?;
+    if let Some(job) = inputs {
+        store_inputs(&mut store, &mut stored, job.finish());
+    }
     // stdout carries the echo: the summary goes to stderr.
     if !args.quiet {
         for line in recorded_lines(&stored) {

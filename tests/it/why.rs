@@ -533,3 +533,29 @@ fn the_weekly_report_breaks_re_run_time_down_by_cause() {
         .unwrap_or_else(|| panic!("{md}"));
     assert!(row.contains("| source changes |"), "{row}");
 }
+
+#[test]
+fn ingest_tee_records_the_inputs_of_a_piped_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("b.db");
+    let ctx = copy_tree("current-engine/project", dir.path());
+    let tee = |trace: &str| {
+        let out = bin()
+            .arg("--db")
+            .arg(&db)
+            .args(["ingest", "-", "--tee", "--quiet", "--context"])
+            .arg(&ctx)
+            .stdin(std::fs::File::open(sample(&format!("{STORE}/{trace}.plain.log"))).unwrap())
+            .output()
+            .unwrap();
+        assert_success(&out);
+        last_id(&db)
+    };
+    tee("045-local-warm-main-plain-r1-seed");
+    std::fs::write(ctx.join("config/app.conf"), "port=9090\n").unwrap();
+    let config = tee("047-local-warm-main-plain-r1-config");
+    let r = why(&db, &config);
+    let roots = roots(&r);
+    assert_eq!(roots.len(), 1, "{r:#}");
+    assert_eq!(roots[0]["changed_files"][0]["path"], "config/app.conf");
+}

@@ -20,12 +20,18 @@ pub(crate) fn stage_of<'g>(graph: Option<&'g StageGraph>, step: &WStep) -> Optio
     graph?.stage(step.stage.as_deref()?)
 }
 
-/// The last instruction step of `stage` in the build (its result is what others build on).
-fn last_of_stage<'b>(build: &'b WBuild, stage: &str) -> Option<&'b WStep> {
+/// The last instruction step of `stage` (on `platform`) in the build: what others build on.
+fn last_of_stage<'b>(
+    build: &'b WBuild,
+    stage: &str,
+    platform: &Option<String>,
+) -> Option<&'b WStep> {
     build
         .steps
         .iter()
-        .filter(|s| s.is_instruction() && s.stage.as_deref() == Some(stage))
+        .filter(|s| {
+            s.is_instruction() && s.stage.as_deref() == Some(stage) && &s.platform == platform
+        })
         .max_by_key(|s| s.stage_index)
 }
 
@@ -34,7 +40,7 @@ pub(crate) fn first_in_stage(build: &WBuild, step: &WStep) -> bool {
     !build
         .steps
         .iter()
-        .any(|s| s.is_instruction() && s.stage == step.stage && s.stage_index < step.stage_index)
+        .any(|s| s.is_instruction() && s.same_stage(step) && s.stage_index < step.stage_index)
 }
 
 /// The steps `step` builds on, in order: predecessor (or stage base), then stages it reads.
@@ -47,7 +53,7 @@ pub(crate) fn predecessors<'b>(
     let previous = build
         .steps
         .iter()
-        .filter(|s| s.is_instruction() && s.stage == step.stage && s.stage_index < step.stage_index)
+        .filter(|s| s.is_instruction() && s.same_stage(step) && s.stage_index < step.stage_index)
         .max_by_key(|s| s.stage_index);
     match previous {
         Some(p) => out.push(p),
@@ -61,7 +67,7 @@ pub(crate) fn predecessors<'b>(
         from.extend(from_flag(&step.instruction));
     }
     for stage in from {
-        out.extend(last_of_stage(build, &stage));
+        out.extend(last_of_stage(build, &stage, &step.platform));
     }
     out
 }
@@ -76,7 +82,7 @@ fn stage_base<'b>(
         return stage
             .base_stage
             .as_deref()
-            .and_then(|b| last_of_stage(build, b));
+            .and_then(|b| last_of_stage(build, b, &step.platform));
     }
     let first = step.inputs.first()?;
     build
@@ -100,10 +106,9 @@ pub(crate) fn from_step<'b>(
     step: &WStep,
 ) -> Option<&'b WStep> {
     let stage = step.stage.as_deref()?;
-    let own = build
-        .steps
-        .iter()
-        .find(|s| s.kind == "FROM" && s.stage.as_deref() == Some(stage));
+    let own = build.steps.iter().find(|s| {
+        s.kind == "FROM" && s.stage.as_deref() == Some(stage) && s.platform == step.platform
+    });
     if own.is_some() {
         return own;
     }

@@ -19,6 +19,8 @@ pub(crate) struct WStep {
     pub instruction: String,
     pub stage: Option<String>,
     pub stage_index: Option<u32>,
+    /// A multi-platform build runs each stage once per platform.
+    pub platform: Option<String>,
     pub outcome: String,
     pub lazy: bool,
     pub duration_ns: i64,
@@ -34,6 +36,11 @@ impl WStep {
     /// An instruction other than `FROM` that ran: the steps that can be busts.
     pub fn ran(&self) -> bool {
         self.is_instruction() && matches!(self.outcome.as_str(), "executed" | "failed")
+    }
+
+    /// Whether `other` is in the same stage (and platform).
+    pub fn same_stage(&self, other: &WStep) -> bool {
+        self.stage == other.stage && self.platform == other.platform
     }
 
     pub fn is_instruction(&self) -> bool {
@@ -74,7 +81,7 @@ pub(crate) fn load_build(conn: &Connection, id: &str) -> Result<Option<WBuild>> 
     }
     let mut stmt = conn.prepare_cached(
         "SELECT seq, digest, name, kind, instruction, stage, stage_index, outcome, lazy_miss,
-                duration_ns, error
+                duration_ns, error, platform
          FROM steps WHERE build_id = ?1 ORDER BY seq",
     )?;
     let steps = stmt
@@ -91,6 +98,7 @@ pub(crate) fn load_build(conn: &Connection, id: &str) -> Result<Option<WBuild>> 
                 lazy: r.get(8)?,
                 duration_ns: r.get(9)?,
                 error: r.get(10)?,
+                platform: r.get(11)?,
                 inputs: Vec::new(),
             })
         })?
