@@ -178,6 +178,11 @@ impl Engine {
         Ok(r.space_reclaimed.unwrap_or(0))
     }
 
+    /// The id (`sha256:...`) of an image the engine holds.
+    pub async fn image_id(&self, name: &str) -> Option<String> {
+        self.docker.inspect_image(name).await.ok()?.id
+    }
+
     /// Whether the engine has an image by that name.
     pub async fn has_image(&self, name: &str) -> bool {
         self.docker.inspect_image(name).await.is_ok()

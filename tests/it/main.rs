@@ -16,3 +16,4 @@ mod record;
 mod report;
 mod report_browser;
 mod report_safety;
+mod why;

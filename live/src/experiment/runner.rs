@@ -16,6 +16,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use super::spec::{EngineVariant, FileChange, Spec, Variant, VariantKind};
 use crate::build::{build_once, source_of};
+use crate::inputs::{hash_cache_beside, InputsRequest};
 use crate::view::CaptureView;
 
 /// What an experiment run produced.
@@ -210,6 +211,8 @@ impl Runner<'_> {
                 );
             }
         }
+        let request = self.inputs_for(v);
+        let inputs = (!request.is_empty()).then(|| request.start(self.options.redactor.clone()));
         let build = match &v.kind {
             VariantKind::Engine(e) => self.engine_build(v, e, view)?,
             VariantKind::Command { argv, env } => self.command_build(argv, env, view)?,
@@ -228,7 +231,56 @@ impl Runner<'_> {
             stored?;
         }
         let [build] = builds;
+        if let Some(job) = inputs {
+            let mut inputs = job.finish();
+            if let Some(engine) = self.engine {
+                for b in &mut inputs.base_images {
+                    b.id = self.rt.block_on(engine.image_id(&b.reference));
+                }
+            }
+            // Inputs are for `why`; an experiment build stays stored when they cannot be.
+            if let Err(e) = self.store.insert_inputs(&build.id, &inputs) {
+                eprintln!(
+                    "warning: the inputs of build {} were not stored: {e}",
+                    build.id
+                );
+            }
+        }
         Ok(Some(build))
+    }
+
+    /// The inputs of variant `v`'s build: the spec's context, Dockerfile and build args with the
+    /// variant's own, or what a command variant's `docker build` line names (from the workdir).
+    fn inputs_for(&self, v: &Variant) -> InputsRequest {
+        match &v.kind {
+            VariantKind::Engine(e) => {
+                let mut args: Vec<(String, String)> = self.spec.build_args.clone();
+                for (k, val) in &e.build_args {
+                    args.retain(|(bk, _)| bk != k);
+                    args.push((k.clone(), val.clone()));
+                }
+                InputsRequest {
+                    context: Some(self.spec.context.clone()),
+                    dockerfile: e
+                        .dockerfile
+                        .clone()
+                        .or_else(|| self.spec.dockerfile.clone()),
+                    build_args: args.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+                    hash_cache: Some(hash_cache_beside(Path::new(self.store.path()))),
+                    ..InputsRequest::default()
+                }
+            }
+            VariantKind::Command { argv, .. } => {
+                let mut r = InputsRequest::default();
+                r.complete_from(&argv.iter().map(Into::into).collect::<Vec<_>>());
+                // Command variants run in the spec's context: their paths are relative to it.
+                let workdir = &self.spec.context;
+                r.context = r.context.map(|c| workdir.join(c));
+                r.dockerfile = r.dockerfile.map(|f| workdir.join(f));
+                r.hash_cache = Some(hash_cache_beside(Path::new(self.store.path())));
+                r
+            }
+        }
     }
 
     fn engine_build(

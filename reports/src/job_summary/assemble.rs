@@ -5,6 +5,7 @@
 use analyzer::busts::BuildBusts;
 use analyzer::metrics::BuildMetrics;
 use analyzer::totals::BaselineMedians;
+use analyzer::why::{Cause, Why};
 use collector::model::{Build, Step};
 use collector::time::{format_rfc3339, ns_to_ms};
 
@@ -17,6 +18,7 @@ pub struct SummaryInputs<'a> {
     pub build: &'a Build,
     pub metrics: Option<&'a BuildMetrics>,
     pub busts: Option<&'a BuildBusts>,
+    pub why: Option<&'a Why>,
     /// `KEY=VALUE` of the baseline, and the metrics of its recent builds (this one excluded).
     pub baseline_label: Option<String>,
     pub baseline: &'a [BuildMetrics],
@@ -92,6 +94,15 @@ pub fn job_summary(i: &SummaryInputs<'_>) -> JobSummary {
         lazy_misses: c.lazy_miss,
         hit_ratio,
         busts,
+        why: i.why.map(|w| {
+            w.busts
+                .iter()
+                .filter(|x| x.cause != Cause::UpstreamChanged)
+                .cloned()
+                .collect()
+        }),
+        import_failures: i.why.map(|w| w.import_failures.clone()).unwrap_or_default(),
+        ran_cold: c.cached + c.pulled == 0,
         slowest_steps,
         baseline,
     }

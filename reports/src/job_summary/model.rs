@@ -29,6 +29,12 @@ pub struct JobSummary {
     pub hit_ratio: Option<f64>,
     /// Where the cache broke, per stage, costliest first; null when it could not be worked out.
     pub busts: Option<Vec<StageBust>>,
+    /// Why the steps that ran missed the cache: the root causes (not `upstream_changed`),
+    /// costliest first; null when it could not be worked out.
+    pub why: Option<Vec<analyzer::why::WhyBust>>,
+    /// Cache imports that failed, and whether the build then ran cold (no hit at all).
+    pub import_failures: Vec<analyzer::why::ImportFailure>,
+    pub ran_cold: bool,
     /// The longest steps of this build, slowest first.
     pub slowest_steps: Vec<StepTime>,
     pub baseline: Option<Baseline>,

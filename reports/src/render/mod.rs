@@ -16,6 +16,7 @@ mod html;
 mod json;
 pub mod layout;
 mod markdown;
+pub mod reason;
 pub mod table;
 pub mod terminal;
 

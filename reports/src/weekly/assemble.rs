@@ -10,13 +10,14 @@ use analyzer::metrics::BuildMetrics;
 use analyzer::steps::StepStats;
 use analyzer::totals::Totals;
 use analyzer::trends::{TrendRow, Trends};
+use analyzer::why::CauseBreakdown;
 use collector::model::Build;
 use collector::store::BuildRow;
 use collector::time::format_rfc3339;
 
 use super::model::{
-    BuildPoint, CacheBust, Change, Headline, Report, ReportPeriod, SlowStep, StrategyGroup,
-    StrategyTable, Week,
+    cause_label, BuildPoint, CacheBust, CauseTime, Change, Headline, Report, ReportPeriod,
+    SlowStep, StrategyGroup, StrategyTable, Week,
 };
 use super::strategies::PartComparison;
 use crate::timeline::Timeline;
@@ -67,6 +68,7 @@ pub struct ReportInputs<'a> {
     pub trends: &'a Trends,
     pub trend_since: i64,
     pub busts: &'a BustSummary,
+    pub causes: &'a CauseBreakdown,
     pub steps: &'a StepStats,
     /// The period's builds compared by [`strategy_label`], one comparison per experiment (or
     /// scenario) when they come from several; empty when there is no such label.
@@ -98,7 +100,19 @@ pub fn report(i: &ReportInputs<'_>) -> Report {
         headline: headline(i.current, i.previous),
         weeks: weeks(i.trends, i.trend_since, i.until),
         builds: builds(i.current, &groups),
-        cache_busts: cache_busts(i.busts),
+        cache_busts: cache_busts(i.busts, i.causes),
+        rerun_by_cause: i
+            .causes
+            .causes
+            .iter()
+            .map(|c| CauseTime {
+                label: cause_label(&c.cause).into(),
+                cause: c.cause.clone(),
+                busts: c.busts,
+                rerun_ms: c.rerun_ms,
+                share: c.share,
+            })
+            .collect(),
         slowest_steps: slowest_steps(i.steps),
         strategies: match i.comparisons {
             [one] => Some(strategies(one, i.current, &groups)),
@@ -220,7 +234,14 @@ fn builds(current: &[BuildMetrics], groups: &StrategyGroups<'_>) -> Vec<BuildPoi
         .collect()
 }
 
-fn cache_busts(busts: &BustSummary) -> Vec<CacheBust> {
+fn cache_busts(busts: &BustSummary, causes: &CauseBreakdown) -> Vec<CacheBust> {
+    let cause_of = |stage: &Option<String>, instruction: &str| {
+        causes
+            .by_step
+            .iter()
+            .find(|c| &c.stage == stage && c.instruction == instruction)
+            .map(|c| c.cause.clone())
+    };
     busts
         .instructions
         .iter()
@@ -233,6 +254,7 @@ fn cache_busts(busts: &BustSummary) -> Vec<CacheBust> {
             median_reran_steps: b.median_reran_steps,
             total_rerun_ms: whole_ms(b.total_rerun_ms),
             median_rerun_ms: whole_ms(b.median_rerun_ms),
+            cause: cause_of(&b.stage, &b.instruction),
         })
         .collect()
 }

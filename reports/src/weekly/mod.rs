@@ -15,6 +15,7 @@ use analyzer::busts::bust_summary;
 use analyzer::metrics::{build_metrics, MetricsOptions};
 use analyzer::steps::{step_stats, StepsOptions};
 use analyzer::trends::{trends, Period, TrendsOptions};
+use analyzer::why::cause_breakdown;
 use analyzer::{AnalyzeError, Scope};
 use collector::store::{BuildFilter, Store, StoreError};
 
@@ -114,6 +115,9 @@ pub fn make_report(store: &Store, plan: &ReportPlan, now: i64) -> Result<Report,
     )
     .map_err(analysis("computing step statistics"))?;
     let rows = store.list_builds(&period.builds)?;
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let causes =
+        cause_breakdown(conn, &ids).map_err(analysis("finding the causes of the busts"))?;
     // A comparison needs a strategy-like label with two values; too few builds is not an error
     // of the report, so the table is left out then. One per experiment when there are several.
     let comparisons = strategies::comparisons(store, &period, &rows, plan.baseline.as_deref());
@@ -135,6 +139,7 @@ pub fn make_report(store: &Store, plan: &ReportPlan, now: i64) -> Result<Report,
         trends: &weekly,
         trend_since,
         busts: &busts,
+        causes: &causes,
         steps: &steps,
         comparisons: &comparisons,
         slowest_build: slowest.as_ref(),

@@ -9,6 +9,7 @@ use crate::render::fmt::{
 };
 use crate::render::table::Align;
 use crate::timeline::MAX_STEPS;
+use crate::weekly::model::cause_label;
 use crate::weekly::model::Report;
 
 /// The weekly report's sections.
@@ -168,6 +169,7 @@ fn busts(r: &Report, blocks: &mut Vec<Block>) {
             &[
                 ("Busted at", Align::Left),
                 ("Stage", Align::Left),
+                ("Cause", Align::Left),
                 ("Busts", Align::Right),
                 ("Lazy misses", Align::Right),
                 ("Builds", Align::Right),
@@ -181,6 +183,10 @@ fn busts(r: &Report, blocks: &mut Vec<Block>) {
             t.table.push(vec![
                 b.instruction.clone(),
                 b.stage.clone().unwrap_or_default(),
+                b.cause
+                    .as_deref()
+                    .map(|c| cause_label(c).to_string())
+                    .unwrap_or_else(|| "-".into()),
                 b.busts.to_string(),
                 b.lazy_misses.to_string(),
                 opt_percent(Some(b.share_of_builds)),
@@ -190,6 +196,32 @@ fn busts(r: &Report, blocks: &mut Vec<Block>) {
         }
         blocks.push(Block::Table(t));
     }
+    causes(r, blocks);
+}
+
+/// The period's re-run time by cause, in a sentence and a chart.
+fn causes(r: &Report, blocks: &mut Vec<Block>) {
+    if r.rerun_by_cause.is_empty() {
+        return;
+    }
+    let parts: Vec<String> = r
+        .rerun_by_cause
+        .iter()
+        .map(|c| format!("{:.0}% {}", c.share * 100.0, c.label))
+        .collect();
+    blocks.push(Block::Para(vec![
+        Span::Strong("Re-run time by cause:".into()),
+        Span::Text(format!(
+            " {}; buildprof why BUILD names each bust's cause.",
+            parts.join(", ")
+        )),
+    ]));
+    blocks.push(Block::Chart(Chart {
+        stem: "rerun-by-cause",
+        title: "Re-run time by cause".into(),
+        alt: format!("Re-run time of the period by cause: {}.", parts.join(", ")),
+        kind: ChartKind::RerunByCause(r.rerun_by_cause.clone()),
+    }));
 }
 
 /// The step identities the period spent most time in.

@@ -5,6 +5,7 @@ use super::{metric, table, Better, Unit};
 use crate::job_summary::model::JobSummary;
 use crate::render::document::{Block, Doc, MetricSet, Span};
 use crate::render::fmt::duration_ms;
+use crate::render::reason::{reason, Piece};
 use crate::render::table::Align;
 use crate::weekly::model::Change;
 
@@ -16,6 +17,7 @@ pub fn summary(s: &JobSummary) -> Doc {
         counts,
         imports,
         failure,
+        why,
         busts,
         slowest_steps,
     ] {
@@ -75,10 +77,15 @@ fn counts(s: &JobSummary, blocks: &mut Vec<Block>) {
 /// Cache imports that failed: the build ran without them (often the reason it was slow).
 fn imports(s: &JobSummary, blocks: &mut Vec<Block>) {
     for line in &s.cache_import_failures {
-        blocks.push(Block::Para(vec![
+        let mut p = vec![
             Span::Strong("Warning:".into()),
-            Span::Text(format!(" {line}.")),
-        ]));
+            Span::Text(format!(" {line}")),
+        ];
+        if s.ran_cold {
+            p.push(Span::Strong("; it ran cold: no step hit the cache".into()));
+        }
+        p.push(Span::Text(".".into()));
+        blocks.push(Block::Para(p));
     }
 }
 
@@ -93,6 +100,27 @@ fn failure(s: &JobSummary, blocks: &mut Vec<Block>) {
         }
         blocks.push(Block::Para(p));
     }
+}
+
+/// One line per step that re-ran for a cause of its own, with that cause and its cost.
+fn why(s: &JobSummary, blocks: &mut Vec<Block>) {
+    let Some(roots) = s.why.as_deref().filter(|w| !w.is_empty()) else {
+        return;
+    };
+    blocks.push(Block::Heading("Why it re-ran".into()));
+    let lines = roots
+        .iter()
+        .map(|b| {
+            reason(b)
+                .into_iter()
+                .map(|p| match p {
+                    Piece::Text(t) => Span::Text(t),
+                    Piece::Code(c) => Span::Code(c),
+                })
+                .collect()
+        })
+        .collect();
+    blocks.push(Block::List(lines));
 }
 
 /// Where the cache chain broke in this build.
