@@ -13,7 +13,9 @@ use serde::Serialize;
 
 use crate::codes::status;
 use crate::expr::{count_if, inner_join, left_join};
-use crate::load::{load_exports, load_label, load_pulled_sizes, load_written_layers, Loaded};
+use crate::load::{
+    load_capture_walls, load_exports, load_label, load_pulled_sizes, load_written_layers, Loaded,
+};
 use crate::units::{ms, round6};
 use crate::{Result, Scope};
 
@@ -133,7 +135,14 @@ fn per_group(
             col("bytes").count().cast(DataType::UInt32).alias("sized"),
             col("bytes").sum().alias("known_bytes"),
         ]);
-    let builds = loaded.builds.clone().lazy();
+    // The price is of the whole job step: the wrapped command's wall time where a live capture
+    // measured it (it includes the client's start and teardown), else the build's own.
+    let walls = load_capture_walls(conn, scope)?.lazy();
+    let builds = left_join(loaded.builds.clone().lazy(), walls, &["build"]).with_column(
+        col("capture_wall_ns")
+            .fill_null(col("wall_ns"))
+            .alias("wall_ns"),
+    );
     let builds = if include_failed {
         builds
     } else {

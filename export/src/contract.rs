@@ -33,6 +33,9 @@ pub struct BuildJson {
     /// The importer's message when a cache import failed (`; `-joined when several did); null
     /// when every import worked.
     pub cache_import_error: Option<String>,
+    /// The live capture's wall time (`record`, `build`, `experiment`, `ingest - --tee`): the
+    /// wrapped command's run or the Engine API call; null for builds read from files.
+    pub capture_wall_ms: Option<i64>,
     pub labels: BTreeMap<String, String>,
 }
 
@@ -56,6 +59,7 @@ impl From<&BuildRow> for BuildJson {
             lazy_miss_count: r.lazy_miss_count,
             failed_step: r.failed_step.clone(),
             cache_import_error: r.cache_import_error.clone(),
+            capture_wall_ms: r.capture_wall_ns.map(ns_to_ms),
             labels: r.labels.clone(),
         }
     }

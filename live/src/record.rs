@@ -41,8 +41,11 @@ pub fn store_capture(
         ));
     }
     let mut builds = capture.builds.clone();
-    let results =
-        store.insert_labelled(&mut builds, labels, &SourceInfo::now(source, capture.bytes));
+    let info = SourceInfo {
+        capture_wall_ns: Some(capture.finished_at - capture.started_at),
+        ..SourceInfo::now(source, capture.bytes)
+    };
+    let results = store.insert_labelled(&mut builds, labels, &info);
     for (build, inserted) in builds.into_iter().zip(results) {
         stored.builds.push((build, inserted?));
     }

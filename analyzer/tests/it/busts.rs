@@ -158,6 +158,7 @@ fn store_labelled(files: &[(&str, &[(&str, &str)])]) -> (collector::store::Store
                 path: file.to_string(),
                 bytes: 0,
                 ingested_at: 0,
+                capture_wall_ns: None,
             };
             store.insert_build(&b, &src).unwrap();
             all.push(b);

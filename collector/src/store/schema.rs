@@ -142,6 +142,8 @@ CREATE TABLE sources (
 /// Build inputs (issue 14): the Dockerfile and its stage graph, build args, and the context
 /// manifest as a tree of directory nodes shared by builds.
 const V2: &str = r#"
+ALTER TABLE sources ADD COLUMN capture_wall_ns INTEGER;
+
 CREATE TABLE build_inputs (
     build_id          TEXT PRIMARY KEY REFERENCES builds (id) ON DELETE CASCADE,
     context           TEXT,

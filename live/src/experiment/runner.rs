@@ -217,7 +217,7 @@ impl Runner<'_> {
             VariantKind::Engine(e) => self.engine_build(v, e, view)?,
             VariantKind::Command { argv, env } => self.command_build(argv, env, view)?,
         };
-        let Some(build) = build else {
+        let Some((build, wall_ns)) = build else {
             return Ok(None);
         };
         let mut labels = self.spec.labels.clone();
@@ -226,7 +226,10 @@ impl Runner<'_> {
         labels.push(("variant".into(), v.name.clone()));
         labels.push(("rep".into(), rep.to_string()));
         let mut builds = [build];
-        let source = SourceInfo::now(builds[0].source.clone(), 0);
+        let source = SourceInfo {
+            capture_wall_ns: Some(wall_ns),
+            ..SourceInfo::now(builds[0].source.clone(), 0)
+        };
         for stored in self.store.insert_labelled(&mut builds, &labels, &source) {
             stored?;
         }
@@ -288,7 +291,7 @@ impl Runner<'_> {
         v: &Variant,
         e: &EngineVariant,
         view: &CaptureView,
-    ) -> Result<Option<Build>> {
+    ) -> Result<Option<(Build, i64)>> {
         let engine = self.engine.ok_or_else(|| anyhow!("no engine connected"))?;
         let mut req = crate::BuildRequest {
             context: self.spec.context.clone(),
@@ -352,7 +355,7 @@ impl Runner<'_> {
             .cloned()
             .ok_or_else(|| anyhow!("the engine sent no build progress"))?;
         build.source = source_of(engine, &req);
-        Ok(Some(build))
+        Ok(Some((build, capture_wall(&built.capture))))
     }
 
     fn command_build(
@@ -360,7 +363,7 @@ impl Runner<'_> {
         argv: &[String],
         env: &[(String, String)],
         view: &CaptureView,
-    ) -> Result<Option<Build>> {
+    ) -> Result<Option<(Build, i64)>> {
         let cmd = RecordedCommand {
             argv: argv.iter().map(Into::into).collect(),
             env: env.iter().map(|(k, v)| (k.into(), v.into())).collect(),
@@ -381,7 +384,7 @@ impl Runner<'_> {
             return Ok(None);
         }
         match run.capture.builds.last() {
-            Some(b) => Ok(Some(b.clone())),
+            Some(b) => Ok(Some((b.clone(), capture_wall(&run.capture)))),
             None => bail!(
                 "`{}` printed no BuildKit progress (exit {}; use --progress=plain or rawjson): {}",
                 cmd.display(),
@@ -390,6 +393,11 @@ impl Runner<'_> {
             ),
         }
     }
+}
+
+/// The wall time of a live capture: the command's run, or the Engine API call.
+fn capture_wall(c: &crate::capture::CaptureOutcome) -> i64 {
+    c.finished_at - c.started_at
 }
 
 /// "max rep 2: 3f2a9c0e1b7d succeeded, 4 executed, 9 cached, 3.21s".
