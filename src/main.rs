@@ -4,6 +4,7 @@
 mod args;
 mod cli;
 mod commands;
+mod error_line;
 
 use std::process::ExitCode;
 
@@ -19,7 +20,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) if commands::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", error_line::one_line(err.as_ref()));
             ExitCode::from(1)
         }
     }

@@ -12,6 +12,7 @@ pub mod ingest;
 pub mod inputs;
 pub mod manifest;
 pub mod model;
+pub mod outfile;
 pub mod redact;
 pub mod store;
 pub mod time;

@@ -1,7 +1,8 @@
 //! `buildprof export --format parquet|csv|jsonl`: which tables, written where. One table goes to
 //! a file (or stdout, for csv and jsonl); several go to a folder, a file per table. Every file
-//! is written through a temporary file beside it and renamed into place, so a failed export
-//! never leaves a truncated file under the final name.
+//! is written through a new temporary file beside it and renamed into place, so a failed export
+//! never leaves a truncated file under the final name and a link at the name is replaced, not
+//! followed.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -95,7 +96,7 @@ pub fn export_tables(
             rows: stats.rows,
         }]);
     }
-    let targets: Vec<(&'static str, PathBuf)> = if tables.len() == 1 && !out.is_dir() {
+    let targets: Vec<(&'static str, PathBuf)> = if tables.len() == 1 && !is_folder(out) {
         vec![(tables[0], out.to_path_buf())]
     } else {
         std::fs::create_dir_all(out).map_err(|source| TablesError::Folder {
@@ -124,36 +125,27 @@ pub fn export_tables(
     Ok(written)
 }
 
-/// Writes through a temporary file beside `path` and renames it into place.
+/// Whether `out` names a folder to write into: a real folder, or any path written with a
+/// trailing `/`. A link at the name of a one-table export is a file name to replace, not a
+/// folder to follow (a checkout can plant `builds.csv -> /somewhere`).
+fn is_folder(out: &Path) -> bool {
+    let slash = out.as_os_str().as_encoded_bytes().ends_with(b"/");
+    slash || std::fs::symlink_metadata(out).is_ok_and(|m| m.is_dir())
+}
+
+/// Writes through a new temporary file beside `path` renamed over it
+/// ([`collector::outfile`]): a link planted under the name is replaced, never followed.
 fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<File>) -> Result<u64, ColumnarError>,
 ) -> Result<u64, ColumnarError> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "export".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let io = |source| ColumnarError::Io {
         table: name.clone(),
         source,
     };
-    let result = (|| {
-        let mut w = BufWriter::new(File::create(&tmp).map_err(io)?);
-        let rows = write(&mut w)?;
-        w.into_inner()
-            .map_err(|e| io(e.into_error()))?
-            .sync_all()
-            .map_err(io)?;
-        std::fs::rename(&tmp, path).map_err(io)?;
-        Ok(rows)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    collector::outfile::write_replacing(path, io, write)
 }

@@ -92,7 +92,7 @@ pub fn run(db: &Path, args: ExperimentArgs) -> Result<ExitCode> {
         ))?;
     }
     if let Some(e) = run.error {
-        eprintln!("error: {e:#}");
+        eprintln!("error: {}", crate::error_line::one_line(e.as_ref()));
         return Ok(ExitCode::from(1));
     }
     let failed = run.failed_variants();

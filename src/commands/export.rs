@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use collector::store::{BuildFilter, Store};
 use export::columnar::ColumnarFormat;
-use export::otlp::export_builds;
+use export::otlp::{export_builds, OtlpTarget};
 use export::tables::{export_tables, table_list};
 use reports::render::fmt::printable;
 
@@ -36,6 +36,10 @@ pub struct ExportArgs {
     /// An HTTP header sent with every OTLP request (repeatable), e.g. `--otlp-header x-api-key=...`.
     #[arg(long = "otlp-header", value_name = "NAME=VALUE", requires = "otlp")]
     pub otlp_headers: Vec<String>,
+    /// How long to wait for the OTLP endpoint to connect and to answer one request, e.g. `10s`,
+    /// `2.5s`, `500ms`; retries of a request end after three times this.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout, requires = "otlp")]
+    pub otlp_timeout: std::time::Duration,
     /// `service.name` of the exported traces.
     #[arg(long, default_value = "docker-build", requires = "otlp")]
     pub service_name: String,
@@ -110,25 +114,41 @@ fn files(
     Ok(ExitCode::SUCCESS)
 }
 
+/// A positive duration: `10s`, `2.5s`, `500ms`, or plain seconds.
+fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let (number, unit) = match t.strip_suffix("ms") {
+        Some(n) => (n, 0.001),
+        None => (t.strip_suffix('s').unwrap_or(t), 1.0),
+    };
+    match number.trim().parse::<f64>() {
+        Ok(n) if n.is_finite() && n > 0.0 && n * unit <= 86_400.0 => {
+            Ok(std::time::Duration::from_secs_f64(n * unit))
+        }
+        _ => Err(format!(
+            "{text:?} is not a duration such as 10s, 2.5s or 500ms (more than 0, at most a day)"
+        )),
+    }
+}
+
 fn otlp(store: &Store, filter: &BuildFilter, url: &str, args: &ExportArgs) -> Result<ExitCode> {
     let progress = Progress::new(
         !args.quiet && std::io::stderr().is_terminal(),
         "{spinner} exporting [{bar:30}] {pos}/{len} builds {eta}",
         Some(0),
     );
-    let summary = export_builds(
-        store,
-        filter,
+    let target = OtlpTarget {
         url,
-        &args.otlp_headers,
-        &args.service_name,
-        &mut |done, total| {
-            if let Some(b) = progress.bar() {
-                b.set_length(total);
-                b.set_position(done);
-            }
-        },
-    )?;
+        headers: &args.otlp_headers,
+        service_name: &args.service_name,
+        timeout: args.otlp_timeout,
+    };
+    let summary = export_builds(store, filter, &target, &mut |done, total| {
+        if let Some(b) = progress.bar() {
+            b.set_length(total);
+            b.set_position(done);
+        }
+    })?;
     progress.finish();
     let mut text = format!(
         "exported {} builds ({} spans) to {}\n",

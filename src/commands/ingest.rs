@@ -91,7 +91,10 @@ pub fn run(db: &Path, args: IngestArgs) -> Result<ExitCode> {
             }
             Err(e) => {
                 failures += 1;
-                progress.eprintln(&format!("error: {input}: {e:#}"));
+                progress.eprintln(&format!(
+                    "error: {input}: {}",
+                    crate::error_line::one_line(e.as_ref())
+                ));
             }
         }
     }

@@ -4,13 +4,13 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use collector::model::parse_labels;
-use collector::store::expand_inputs;
+use collector::store::{expand_inputs, Store};
 use export::contract::MergeJson;
 use reports::render::terminal::merge::{merged_line, totals_line, MergeTotals};
 
-use super::{open_store, print, print_json, Progress};
+use super::{print, print_json, Progress};
 
 #[derive(Debug, clap::Args)]
 pub struct MergeArgs {
@@ -34,7 +34,8 @@ pub struct MergeArgs {
 pub fn run(args: MergeArgs) -> Result<ExitCode> {
     let labels = parse_labels(&args.labels)?;
     let inputs = expand_inputs(&args.inputs, &args.into)?;
-    let mut store = open_store(&args.into)?;
+    let mut store = Store::open_output(&args.into)
+        .with_context(|| format!("cannot open database {}", args.into.display()))?;
     let progress = Progress::new(
         !args.quiet && !args.json && std::io::stderr().is_terminal() && inputs.len() > 1,
         "{spinner} merging [{bar:30}] {pos}/{len} databases {eta}",
@@ -51,7 +52,7 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
                 printed = progress.print(&format!("{}\n", merged_line(&path, s)))
             }
             Ok(_) => {}
-            Err(e) => progress.eprintln(&format!("error: {e}")),
+            Err(e) => progress.eprintln(&format!("error: {}", crate::error_line::one_line(e))),
         }
         if let Some(b) = progress.bar() {
             b.inc(1);

@@ -282,3 +282,124 @@ fn demo_runs_on_the_bundled_samples() {
     assert!(text.contains("lazy miss"), "{text}");
     assert!(dir.path().join("buildprof-demo/demo.db").exists());
 }
+
+/// The phrases of an error line (`error: a: b: c` gives a, b, c): none may be said twice,
+/// and none may be part of another (`database x.db` inside `cannot open database x.db`).
+#[track_caller]
+fn assert_one_clean_line(what: &str, stderr: &str) {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "{what}: one error line expected in {stderr:?}"
+    );
+    let phrases: Vec<&str> = lines[0]["error: ".len()..].split(": ").collect();
+    for (i, a) in phrases.iter().enumerate() {
+        for (j, b) in phrases.iter().enumerate() {
+            assert!(
+                i == j || !b.contains(a),
+                "{what}: {a:?} is said again in {:?}",
+                lines[0]
+            );
+        }
+        assert!(!a.starts_with("Error code"), "{what}: {:?}", lines[0]);
+    }
+}
+
+#[test]
+fn every_error_is_one_line_without_a_repeated_phrase() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let text = d.join("notdb.db");
+    std::fs::write(&text, "hello, not a database\n").unwrap();
+    let gzip = d.join("job.db");
+    std::fs::write(&gzip, b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03rest").unwrap();
+    let team = d.join("team.db");
+    let good = d.join("good.db");
+    ok(&good, &["ingest", "--quiet", &sample(COLD)]);
+    let p = |p: &std::path::Path| p.display().to_string();
+    let cases: Vec<(&str, Vec<String>, &str)> = vec![
+        (
+            "text file as --db",
+            vec!["--db".into(), p(&text), "builds".into()],
+            "file is not a database",
+        ),
+        (
+            "folder as --db",
+            vec!["--db".into(), p(d), "builds".into()],
+            "unable to open database file",
+        ),
+        (
+            "--db in a missing folder",
+            vec!["--db".into(), p(&d.join("no/such/x.db")), "summary".into()],
+            "cannot open database",
+        ),
+        (
+            "gzip file named .db merged",
+            vec!["merge".into(), "--into".into(), p(&team), p(&gzip)],
+            "job.db",
+        ),
+        (
+            "text file merged",
+            vec!["merge".into(), "--into".into(), p(&team), p(&text)],
+            "notdb.db",
+        ),
+        (
+            "missing trace",
+            vec![
+                "--db".into(),
+                p(&good),
+                "ingest".into(),
+                p(&d.join("missing.json")),
+            ],
+            "missing.json",
+        ),
+        (
+            "export into a missing folder",
+            vec![
+                "--db".into(),
+                p(&good),
+                "export".into(),
+                "--format".into(),
+                "csv".into(),
+                "--table".into(),
+                "builds".into(),
+                "--out".into(),
+                p(&d.join("no/such/b.csv")),
+            ],
+            "b.csv",
+        ),
+        (
+            "report into a file's place",
+            vec![
+                "--db".into(),
+                p(&good),
+                "report".into(),
+                "--out".into(),
+                p(&text),
+            ],
+            "notdb.db",
+        ),
+        (
+            "text file compared",
+            vec![
+                "--db".into(),
+                p(&text),
+                "compare".into(),
+                "--by".into(),
+                "strategy".into(),
+            ],
+            "file is not a database",
+        ),
+    ];
+    for (what, args, names) in cases {
+        let out = bin().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{what}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(names), "{what}: {names:?} not in {err:?}");
+        assert_one_clean_line(what, &err);
+    }
+}

@@ -215,3 +215,109 @@ fn sigkill_at_random_moments_never_leaves_a_partial_build() {
         count(&reference, "SELECT sum(step_count) FROM builds")
     );
 }
+
+/// What a `report --format json` says: builds in the period and the cache hit ratio.
+fn report_headline(db: &Path, out: &Path) -> Result<(i64, f64), String> {
+    let res = bin()
+        .arg("--db")
+        .arg(db)
+        .args([
+            "report",
+            "--format",
+            "json",
+            "--since",
+            "2019-01-01",
+            "--until",
+            "2030-01-01",
+        ])
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    if !res.status.success() {
+        return Err(String::from_utf8_lossy(&res.stderr).into_owned());
+    }
+    let text = std::fs::read_to_string(out.join("report.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))?;
+    let h = &v["headline"];
+    Ok((
+        h["builds"]["current"].as_i64().unwrap(),
+        h["hit_ratio"]["current"].as_f64().unwrap(),
+    ))
+}
+
+#[test]
+fn readers_beside_four_writers_see_whole_builds_and_never_a_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = distinct_builds(dir.path(), 420);
+    let db = dir.path().join("shared.db");
+    // Some builds of each label first, so compare has two groups from the start.
+    for (i, f) in files[..20].iter().enumerate() {
+        let half = if i % 2 == 0 { "half=a" } else { "half=b" };
+        let mut c = quiet_ingest(&db, std::slice::from_ref(f));
+        assert!(c.args(["--label", half]).status().unwrap().success());
+    }
+    let (n0, ratio) = report_headline(&db, &dir.path().join("r0")).unwrap();
+    assert_eq!(n0, 20);
+    let mut writers: Vec<_> = files[20..]
+        .chunks(100)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let half = if i % 2 == 0 { "half=a" } else { "half=b" };
+            quiet_ingest(&db, chunk)
+                .args(["--label", half])
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(writers.len(), 4);
+    let mut problems = Vec::new();
+    let (mut reads, mut last) = ([0usize; 3], n0);
+    while writers.iter_mut().any(|w| w.try_wait().unwrap().is_none()) {
+        let out = dir.path().join(format!("r{}", reads[0] + 1));
+        match report_headline(&db, &out) {
+            // Builds only ever get added, each whole: the same 18 steps with the same hits.
+            Ok((n, r)) if n >= last && n <= 420 && (r - ratio).abs() < 1e-9 => last = n,
+            Ok(other) => problems.push(format!("report: {other:?} after {last} builds")),
+            Err(e) => problems.push(format!("report: {e}")),
+        }
+        reads[0] += 1;
+        for (k, args) in [
+            (1, &["summary", "--last", "--json"][..]),
+            (
+                2,
+                &["compare", "--by", "half", "--json", "--resamples", "200"][..],
+            ),
+        ] {
+            let res = bin().arg("--db").arg(&db).args(args).output().unwrap();
+            let err = String::from_utf8_lossy(&res.stderr);
+            if !res.status.success() || err.contains("locked") {
+                problems.push(format!("{args:?}: {err}"));
+            }
+            let v: Result<serde_json::Value, _> = serde_json::from_slice(&res.stdout);
+            if v.is_err() {
+                problems.push(format!("{args:?} printed no JSON"));
+            }
+            reads[k] += 1;
+        }
+    }
+    for w in writers {
+        let out = w.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && !err.contains("locked"),
+            "a writer: {err}"
+        );
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert!(
+        reads.iter().all(|&r| r >= 3),
+        "reads while writing: {reads:?}"
+    );
+    assert!(last > n0, "some reads saw the writers' builds");
+    assert_eq!(
+        report_headline(&db, &dir.path().join("end")).unwrap().0,
+        420
+    );
+}

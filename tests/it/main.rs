@@ -10,6 +10,7 @@ mod durability;
 mod engine;
 mod experiment;
 mod export;
+mod links;
 mod merge;
 mod otlp;
 mod record;

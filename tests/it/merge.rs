@@ -442,3 +442,183 @@ fn a_job_failing_part_way_adds_nothing_while_its_batch_mates_land() {
         count(&good, "SELECT count(*) FROM steps") + count(&late, "SELECT count(*) FROM steps")
     );
 }
+
+/// A copy of `good` at `dir/name` changed by `sql` (run with a plain connection, as an
+/// attacker's own SQLite would).
+fn hostile(dir: &Path, good: &Path, name: &str, sql: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::copy(good, &path).unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(sql).unwrap();
+    conn.execute_batch("PRAGMA journal_mode = DELETE").unwrap();
+    drop(conn);
+    path
+}
+
+/// Every row of every table of `db`.
+fn everything(db: &Path) -> Vec<BTreeSet<Vec<String>>> {
+    TABLES.iter().map(|t| set(db, t)).collect()
+}
+
+#[test]
+fn hostile_job_databases_are_refused_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (a, b) = two_jobs(d);
+    let team = d.join("team.db");
+    merge_ok(&team, &a);
+    let good = d.join("good.db");
+    std::fs::copy(&b, &good).unwrap();
+    let before = everything(&team);
+    let other_app = d.join("other-app.db");
+    {
+        let c = rusqlite::Connection::open(&other_app).unwrap();
+        c.execute_batch(
+            "PRAGMA user_version = 1; CREATE TABLE builds (id TEXT, owner TEXT);
+             INSERT INTO builds VALUES ('x', 'someone');",
+        )
+        .unwrap();
+    }
+    let cases: Vec<(std::path::PathBuf, &str)> = vec![
+        (
+            hostile(d, &good, "view.db", "ALTER TABLE labels RENAME TO real_labels;
+             CREATE VIEW labels AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000)
+             SELECT build_id, key, value FROM real_labels, n;"),
+            "a view named \"labels\"",
+        ),
+        (
+            hostile(d, &good, "trigger.db", "CREATE TRIGGER evil AFTER INSERT ON labels BEGIN DELETE FROM builds; END;"),
+            "trigger \"evil\"",
+        ),
+        (
+            hostile(d, &good, "extra.db", "CREATE TABLE payload (x);"),
+            "table \"payload\", which is not part of buildprof's schema",
+        ),
+        (
+            hostile(d, &good, "index.db", "CREATE INDEX steps_by_name ON steps (name);"),
+            "index \"steps_by_name\"",
+        ),
+        (
+            hostile(d, &good, "blob.db", "UPDATE steps SET log_tail = zeroblob(50000000) WHERE seq = 0;"),
+            "blob value (50000000 bytes) in steps.log_tail",
+        ),
+        (
+            hostile(d, &good, "long.db", "UPDATE steps SET error = printf('%.*c', 2000000, 'x') WHERE seq = 0;"),
+            "value of 2000000 bytes in steps.error",
+        ),
+        (
+            hostile(d, &good, "types.db", "UPDATE builds SET duration_ns = 'soon';"),
+            "text value (4 bytes) in builds.duration_ns",
+        ),
+        (
+            hostile(d, &good, "columns.db", "ALTER TABLE labels ADD COLUMN note TEXT;"),
+            "table \"labels\" defined differently",
+        ),
+        (other_app.clone(), "other-app.db"),
+    ];
+    for (path, says) in &cases {
+        let out = bin()
+            .args([
+                "merge",
+                "--quiet",
+                "--into",
+                team.to_str().unwrap(),
+                path.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{}: {err}", path.display());
+        let name = path.file_name().unwrap().to_str().unwrap();
+        assert!(
+            err.contains(name) && err.contains(says),
+            "{name}: {says:?} not in {err}"
+        );
+        assert_eq!(
+            everything(&team),
+            before,
+            "{name} changed the team database"
+        );
+    }
+    // A WAL file of another database beside a good one; a gzip file named .db.
+    let wal_of = d.join("wal-donor.db");
+    let donor = rusqlite::Connection::open(&wal_of).unwrap();
+    donor
+        .execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;
+             CREATE TABLE t (x); INSERT INTO t VALUES (randomblob(100000));",
+        )
+        .unwrap();
+    let wal_job = d.join("with-foreign-wal.db");
+    std::fs::copy(&good, &wal_job).unwrap();
+    std::fs::copy(
+        d.join("wal-donor.db-wal"),
+        d.join("with-foreign-wal.db-wal"),
+    )
+    .unwrap();
+    drop(donor);
+    let gz = d.join("gzip.db");
+    std::fs::write(
+        &gz,
+        b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xcbH\xcd\xc9\xc9\x07\x00",
+    )
+    .unwrap();
+    for path in [&wal_job, &gz] {
+        let out = bin()
+            .args([
+                "merge",
+                "--quiet",
+                "--into",
+                team.to_str().unwrap(),
+                path.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        let name = path.file_name().unwrap().to_str().unwrap();
+        // SQLite applies the foreign log's pages (its header is valid), and what it shows is
+        // then not a buildprof database: refused.
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert!(err.contains(name), "{err}");
+        assert_eq!(
+            everything(&team),
+            before,
+            "{name} changed the team database"
+        );
+    }
+}
+
+#[test]
+fn a_job_cannot_change_builds_the_team_already_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (a, _) = two_jobs(d);
+    let team = d.join("team.db");
+    merge_ok(&team, &a);
+    let before = everything(&team);
+    // Same build ids, other contents, and one label the team lacks.
+    let forged = hostile(
+        d,
+        &a,
+        "forged.db",
+        "UPDATE builds SET duration_ns = 1, status = 'failed', error = 'forged';
+         UPDATE steps SET name = 'forged', log_tail = 'forged';
+         UPDATE labels SET value = 'forged';
+         INSERT INTO labels (build_id, key, value) SELECT id, 'added', 'yes' FROM builds;",
+    );
+    merge_ok(&team, &forged);
+    let after = everything(&team);
+    for (i, table) in TABLES.iter().enumerate() {
+        if *table == "labels" {
+            let added: BTreeSet<_> = after[i].difference(&before[i]).cloned().collect();
+            assert!(
+                before[i].is_subset(&after[i]),
+                "no label changed or removed"
+            );
+            assert!(!added.is_empty());
+            assert!(added.iter().all(|r| r[1].contains("added")), "{added:?}");
+        } else {
+            assert_eq!(after[i], before[i], "{table} changed");
+        }
+    }
+}

@@ -433,3 +433,142 @@ fn unreachable_and_refusing_endpoints_are_clear_errors() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("OpenTelemetry Collector"));
 }
+
+/// A loopback endpoint that accepts connections and then does what `act` does with each.
+fn endpoint(act: fn(TcpStream)) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || act(stream));
+        }
+    });
+    url
+}
+
+/// Reads one request's head and body (by Content-Length).
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
+    let mut len = 0;
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).ok()? == 0 {
+            return None;
+        }
+        let h = h.trim_end().to_ascii_lowercase();
+        if h.is_empty() {
+            break;
+        }
+        if let Some(v) = h.strip_prefix("content-length:") {
+            len = v.trim().parse().ok()?;
+        }
+    }
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body).ok()?;
+    Some(body)
+}
+
+fn answer_ok(out: &mut TcpStream) {
+    let reply = ExportTraceServiceResponse::default().encode_to_vec();
+    let head = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: {}\r\n\r\n",
+        reply.len()
+    );
+    let _ = out.write_all(head.as_bytes());
+    let _ = out.write_all(&reply);
+}
+
+/// Runs an export to `url` with `--otlp-timeout timeout`; its exit code, stderr and seconds.
+fn export_to(db: &Path, url: &str, timeout: &str) -> (Option<i32>, String, f64) {
+    let started = std::time::Instant::now();
+    let out = run(db, &["export", "--otlp", url, "--otlp-timeout", timeout]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.code(), err, started.elapsed().as_secs_f64())
+}
+
+#[test]
+fn silent_slow_and_resetting_endpoints_end_within_the_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    ingest(&db, &["app1-series/010-min-web-iter3.rawjson"], &[]);
+
+    // Accepts and never answers: three 1 s attempts at most, then a clear error.
+    let silent = endpoint(|s| {
+        std::thread::sleep(std::time::Duration::from_secs(60));
+        drop(s);
+    });
+    let (code, err, secs) = export_to(&db, &silent, "1s");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(secs < 6.0, "took {secs} s");
+    assert!(err.contains(&silent) && err.contains("within 3 s"), "{err}");
+    assert!(err.contains("no answer within"), "{err}");
+
+    // Answers after 2 s: too slow for a 1 s timeout, in time for a 5 s one.
+    let slow = endpoint(|s| {
+        let mut reader = BufReader::new(s.try_clone().unwrap());
+        let mut out = s;
+        while read_request(&mut reader).is_some() {
+            std::thread::sleep(std::time::Duration::from_secs(2));
+            answer_ok(&mut out);
+        }
+    });
+    let (code, err, secs) = export_to(&db, &slow, "1s");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        secs < 6.0 && err.contains("no answer within"),
+        "{secs} s: {err}"
+    );
+    let (code, err, _) = export_to(&db, &slow, "5s");
+    assert_eq!(code, Some(0), "{err}");
+
+    // Resets every connection: retried, then the reset is named.
+    let reset = endpoint(|s| {
+        // Unread request bytes in the socket make the close a reset (RST).
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        drop(s);
+    });
+    let (code, err, secs) = export_to(&db, &reset, "1s");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(secs < 6.0, "took {secs} s");
+    assert!(err.contains(&reset) && err.contains("reset"), "{err}");
+
+    let (code, err, _) = export_to(&db, &silent, "0s");
+    assert_eq!(code, Some(2), "{err}");
+}
+
+#[test]
+fn what_was_accepted_before_an_endpoint_went_silent_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    // Enough builds for several requests of SPANS_PER_REQUEST spans.
+    let out = run(&db, &["synth", "--steps", "9000", "--days", "30"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Answers the first request, then stays silent.
+    let first_only = endpoint(|s| {
+        static ANSWERED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        let mut reader = BufReader::new(s.try_clone().unwrap());
+        let mut out = s;
+        if read_request(&mut reader).is_some()
+            && !ANSWERED.swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            answer_ok(&mut out);
+        }
+        std::thread::sleep(std::time::Duration::from_secs(60));
+    });
+    let (code, err, secs) = export_to(&db, &first_only, "1s");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(secs < 10.0, "took {secs} s");
+    let accepted =
+        regex::Regex::new(r"; (\d+) builds \((\d+) spans\) had been accepted before it").unwrap();
+    let caps = accepted.captures(&err).unwrap_or_else(|| panic!("{err}"));
+    let spans: u64 = caps[2].parse().unwrap();
+    let builds: u64 = caps[1].parse().unwrap();
+    assert!(builds > 0 && spans >= 2_000, "{err}");
+    assert!(
+        builds < count(&db, "SELECT count(*) FROM builds") as u64,
+        "{err}"
+    );
+}

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 
-use super::{schema, sql, Store, StoreError};
+use super::{schema, sql, untrusted, Store, StoreError};
 
 /// Tables copied for a new build, parents first (foreign keys), keyed by `build_id`.
 const CHILD_TABLES: &[&str] = schema::TABLES.split_at(1).1;
@@ -64,6 +64,9 @@ impl Store {
         done: &mut dyn FnMut(&Path, Result<MergeStats, StoreError>),
     ) -> Result<(), StoreError> {
         let path = self.path.clone();
+        // Job databases are attached to this connection: nothing in them may run with side
+        // effects, and attaching never creates or writes a file.
+        untrusted::harden(&self.conn).map_err(|e| sql(&path, e))?;
         // The temporary id list stays in memory instead of a file under /var/tmp; a bigger page
         // cache and fewer checkpoints (each one syncs to disk) for merging many databases.
         self.conn
@@ -168,6 +171,7 @@ fn check_job_database(input: &Path, uri: &str, name: &str) -> Result<(), StoreEr
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_URI;
     let conn = Connection::open_with_flags(uri, flags).map_err(|e| sql(name, e))?;
+    untrusted::harden_reader(&conn).map_err(|e| sql(name, e))?;
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .map_err(|e| sql(name, e))?;
@@ -212,7 +216,8 @@ fn check_job_database(input: &Path, uri: &str, name: &str) -> Result<(), StoreEr
             ),
         });
     }
-    Ok(())
+    untrusted::check_schema(&conn, name)?;
+    untrusted::check_contents(&conn, name)
 }
 
 /// `columns`: the target and source column lists of builds, then of each of [`CHILD_TABLES`].

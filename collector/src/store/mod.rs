@@ -9,6 +9,7 @@ pub mod inputs;
 mod merge;
 mod read;
 pub mod schema;
+pub mod untrusted;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -64,6 +65,22 @@ impl Store {
         let name = p.display().to_string();
         retry_while_busy(OPEN_PATIENCE, || {
             let conn = Connection::open(&p).map_err(|e| sql(&name, e))?;
+            Store::init(conn, name.clone())
+        })
+    }
+
+    /// Opens (creating if missing) a database that a command writes into as its output (`merge
+    /// --into`): like [`Store::open`], but a link, folder or special file at `path` is refused
+    /// rather than followed (SQLite's `SQLITE_OPEN_NOFOLLOW` too, so a link planted after the
+    /// check is not followed either), and so is a file with other hard links. A team database
+    /// is updated in place (transactions keep it whole), so it must be the file itself.
+    pub fn open_output(path: impl AsRef<Path>) -> Result<Store, StoreError> {
+        let p: PathBuf = path.as_ref().to_path_buf();
+        let name = p.display().to_string();
+        refuse_links(&p, &name)?;
+        let flags = rusqlite::OpenFlags::default() | rusqlite::OpenFlags::SQLITE_OPEN_NOFOLLOW;
+        retry_while_busy(OPEN_PATIENCE, || {
+            let conn = Connection::open_with_flags(&p, flags).map_err(|e| sql(&name, e))?;
             Store::init(conn, name.clone())
         })
     }
@@ -139,6 +156,35 @@ impl Store {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(|e| sql(&self.path, e))
     }
+}
+
+/// Refuses a symbolic link, folder, special file or hard-linked file at `path`.
+fn refuse_links(path: &Path, name: &str) -> Result<(), StoreError> {
+    let refused = |message: &str| StoreError::Refused {
+        path: name.to_string(),
+        message: message.to_string(),
+    };
+    let Ok(m) = std::fs::symlink_metadata(path) else {
+        return Ok(());
+    };
+    if m.file_type().is_symlink() {
+        return Err(refused(
+            "is a symbolic link; give the database file itself (a link is never written through)",
+        ));
+    }
+    if m.is_dir() {
+        return Err(refused("is a folder, not a database file"));
+    }
+    if !m.is_file() {
+        return Err(refused("is a special file, not a database file"));
+    }
+    #[cfg(unix)]
+    if std::os::unix::fs::MetadataExt::nlink(&m) > 1 {
+        return Err(refused(
+            "has other hard links; give a database file of its own (a link is never written through)",
+        ));
+    }
+    Ok(())
 }
 
 /// How long [`Store::open`] keeps trying when the database is locked; the busy timeout of the

@@ -2,6 +2,8 @@
 //! traces gathered into requests of about [`SPANS_PER_REQUEST`] spans, each request sent with
 //! [`super::Sender`]'s retries.
 
+use std::time::Duration;
+
 use collector::store::{BuildFilter, Store, StoreError};
 
 use super::{build_trace, Endpoint, ExportTraceServiceRequest, OtlpError, Sender};
@@ -28,28 +30,48 @@ pub struct OtlpSummary {
 pub enum OtlpExportError {
     #[error(transparent)]
     Otlp(#[from] OtlpError),
+    /// A request failed after earlier ones were accepted: what the collector already holds.
+    #[error("{source}; {builds} builds ({spans} spans) had been accepted before it")]
+    Stopped {
+        #[source]
+        source: OtlpError,
+        builds: u64,
+        spans: u64,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("cannot start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
 }
 
-/// Sends every build `filter` selects to `url` as traces named `service_name`; `progress` is
-/// called with the builds done and the builds in all after each build.
+/// Where and how traces are sent.
+#[derive(Debug, Clone)]
+pub struct OtlpTarget<'a> {
+    pub url: &'a str,
+    /// `NAME=VALUE` headers sent with every request.
+    pub headers: &'a [String],
+    pub service_name: &'a str,
+    /// Bounds connecting and each attempt; all attempts of a request get
+    /// [`super::RETRY_BUDGET`] times it.
+    pub timeout: Duration,
+}
+
+/// Sends every build `filter` selects to `target` as traces; `progress` is called with the
+/// builds done and the builds in all after each build. When a request fails after others were
+/// accepted, the error ([`OtlpExportError::Stopped`]) says how many builds and spans were.
 pub fn export_builds(
     store: &Store,
     filter: &BuildFilter,
-    url: &str,
-    headers: &[String],
-    service_name: &str,
+    target: &OtlpTarget,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<OtlpSummary, OtlpExportError> {
-    let endpoint = Endpoint::parse(url)?;
+    let service_name = target.service_name;
+    let endpoint = Endpoint::parse(target.url)?;
     let mut summary = OtlpSummary {
         endpoint: endpoint.url(),
         ..OtlpSummary::default()
     };
-    let sender = Sender::new(endpoint, headers)?;
+    let sender = Sender::new(endpoint, target.headers, target.timeout)?;
     let ids: Vec<String> = store
         .list_builds(filter)?
         .into_iter()
@@ -63,11 +85,26 @@ pub fn export_builds(
     let (mut pending_spans, mut pending_builds) = (0usize, 0u64);
     let flush = |request: &mut ExportTraceServiceRequest,
                  summary: &mut OtlpSummary|
-     -> Result<(), OtlpError> {
+     -> Result<(), OtlpExportError> {
         if request.resource_spans.is_empty() {
             return Ok(());
         }
-        let accepted = runtime.block_on(sender.send(request))?;
+        let accepted = runtime.block_on(sender.send(request)).map_err(|source| {
+            let spans: u64 = request
+                .resource_spans
+                .iter()
+                .flat_map(|r| &r.scope_spans)
+                .map(|s| s.spans.len() as u64)
+                .sum();
+            match summary.builds {
+                0 => OtlpExportError::Otlp(source),
+                builds => OtlpExportError::Stopped {
+                    source,
+                    builds,
+                    spans: summary.spans - spans,
+                },
+            }
+        })?;
         summary.rejected_spans += accepted.rejected_spans;
         if !accepted.message.is_empty() {
             summary.messages.push(accepted.message);

@@ -5,9 +5,9 @@ mod batch;
 mod send;
 mod spans;
 
-pub use batch::{export_builds, OtlpExportError, OtlpSummary, SPANS_PER_REQUEST};
+pub use batch::{export_builds, OtlpExportError, OtlpSummary, OtlpTarget, SPANS_PER_REQUEST};
 pub use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-pub use send::{Accepted, Endpoint, Sender};
+pub use send::{Accepted, Endpoint, Sender, DEFAULT_TIMEOUT, RETRY_BUDGET};
 pub use spans::{build_trace, span_id, trace_id};
 
 /// Why an OTLP export failed.
@@ -25,6 +25,13 @@ pub enum OtlpError {
         status: u16,
         body: String,
     },
-    #[error("OTLP endpoint {endpoint} did not accept the request after {attempts} attempts (not reachable, timing out, or busy)")]
-    GaveUp { endpoint: String, attempts: u32 },
+    #[error("OTLP endpoint {endpoint} did not accept the request within {budget} ({attempts} attempts; last: {last})")]
+    GaveUp {
+        endpoint: String,
+        attempts: u32,
+        /// The retry budget spent, as text (`30 s`).
+        budget: String,
+        /// What the last attempt met: `no answer within 10 s`, `HTTP 503`, `cannot connect (...)`.
+        last: String,
+    },
 }

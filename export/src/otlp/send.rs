@@ -1,7 +1,12 @@
 //! Sending trace requests over OTLP/HTTP (binary protobuf, `POST /v1/traces`), with retries on
 //! the responses the OTLP specification calls retryable.
+//!
+//! Every wait has a bound (`--otlp-timeout`, [`DEFAULT_TIMEOUT`]): connecting, each attempt
+//! (sending the request and reading the whole answer), and all attempts of one request together
+//! ([`RETRY_BUDGET`] times the timeout), so an endpoint that accepts connections and never answers
+//! ends the export with an error instead of hanging the CI job.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -17,10 +22,12 @@ use prost::Message;
 
 use super::OtlpError;
 
-/// Attempts per request (the first one included).
+/// Attempts per request at most (the first one included).
 const ATTEMPTS: u32 = 5;
-/// Time allowed for one attempt.
-const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The time allowed to connect and for one attempt when `--otlp-timeout` is not given.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// All attempts of one request (with the pauses between them) end within this many timeouts.
+pub const RETRY_BUDGET: u32 = 3;
 /// Longest wait honoured from a `Retry-After` header.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 
@@ -77,43 +84,60 @@ pub struct Sender {
     client: Client<HttpConnector, Full<Bytes>>,
     endpoint: Endpoint,
     headers: Vec<(HeaderName, HeaderValue)>,
+    timeout: Duration,
 }
 
 impl Sender {
-    /// `headers` are `NAME=VALUE` pairs sent with every request (API keys, tenant ids).
-    pub fn new(endpoint: Endpoint, headers: &[String]) -> Result<Sender, OtlpError> {
+    /// `headers` are `NAME=VALUE` pairs sent with every request (API keys, tenant ids);
+    /// `timeout` bounds connecting and each attempt ([`DEFAULT_TIMEOUT`] is the usual one).
+    pub fn new(
+        endpoint: Endpoint,
+        headers: &[String],
+        timeout: Duration,
+    ) -> Result<Sender, OtlpError> {
         let headers = headers
             .iter()
             .map(|h| parse_header(h))
             .collect::<Result<Vec<_>, _>>()?;
-        let client = Client::builder(TokioExecutor::new()).build_http();
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(timeout));
+        let client = Client::builder(TokioExecutor::new()).build(connector);
         Ok(Sender {
             client,
             endpoint,
             headers,
+            timeout,
         })
     }
 
-    /// Sends one request, retrying on connection errors and on 429/502/503/504 with backoff.
+    /// Sends one request, retrying on connection errors, timeouts and 429/502/503/504 with
+    /// backoff, for at most [`ATTEMPTS`] attempts within [`RETRY_BUDGET`] timeouts.
     pub async fn send(&self, request: &ExportTraceServiceRequest) -> Result<Accepted, OtlpError> {
         let body = Bytes::from(request.encode_to_vec());
+        let budget = self.timeout * RETRY_BUDGET;
+        let deadline = Instant::now() + budget;
         let mut wait = Duration::from_millis(250);
         let mut attempt = 1;
         loop {
-            let result = tokio::time::timeout(ATTEMPT_TIMEOUT, self.attempt(body.clone())).await;
-            let retry_after = match result {
-                Err(_) => Some(None),
+            let left = deadline.saturating_duration_since(Instant::now());
+            let limit = self.timeout.min(left);
+            let result = tokio::time::timeout(limit, self.attempt(body.clone())).await;
+            let (retry_after, last) = match result {
+                Err(_) => (None, format!("no answer within {}", seconds(limit))),
                 Ok(Ok(accepted)) => return Ok(accepted),
-                Ok(Err(Failure::Retry(after))) => Some(after),
+                Ok(Err(Failure::Retry(after, why))) => (after, why),
                 Ok(Err(Failure::Final(e))) => return Err(e),
             };
-            if attempt >= ATTEMPTS {
+            let pause = retry_after.unwrap_or(wait);
+            let left = deadline.saturating_duration_since(Instant::now());
+            if attempt >= ATTEMPTS || pause >= left {
                 return Err(OtlpError::GaveUp {
                     endpoint: self.endpoint.url(),
                     attempts: attempt,
+                    budget: seconds(budget),
+                    last,
                 });
             }
-            let pause = retry_after.flatten().unwrap_or(wait);
             tokio::time::sleep(pause).await;
             wait = (wait * 2).min(Duration::from_secs(8));
             attempt += 1;
@@ -131,7 +155,7 @@ impl Sender {
         })?;
         let response = match self.client.request(request).await {
             Ok(r) => r,
-            Err(_) => return Err(Failure::Retry(None)),
+            Err(e) => return Err(Failure::Retry(None, connection_problem(&e))),
         };
         let status = response.status();
         let retry_after = response
@@ -142,7 +166,10 @@ impl Sender {
             .map(|s| Duration::from_secs(s).min(MAX_RETRY_AFTER));
         let body = match response.into_body().collect().await {
             Ok(b) => b.to_bytes(),
-            Err(_) => return Err(Failure::Retry(None)),
+            Err(e) => {
+                let why = format!("the answer was cut off ({})", innermost(&e));
+                return Err(Failure::Retry(None, why));
+            }
         };
         if status.is_success() {
             let decoded = ExportTraceServiceResponse::decode(body).unwrap_or_default();
@@ -161,7 +188,10 @@ impl Sender {
                 | StatusCode::SERVICE_UNAVAILABLE
                 | StatusCode::GATEWAY_TIMEOUT
         ) {
-            return Err(Failure::Retry(retry_after));
+            return Err(Failure::Retry(
+                retry_after,
+                format!("HTTP {}", status.as_u16()),
+            ));
         }
         let text = String::from_utf8_lossy(&body);
         let text: String = text.chars().filter(|c| !c.is_control()).take(300).collect();
@@ -175,9 +205,37 @@ impl Sender {
 
 /// Why one attempt did not deliver.
 enum Failure {
-    /// Worth another attempt (after this long, when the server said).
-    Retry(Option<Duration>),
+    /// Worth another attempt (after this long, when the server said), and what went wrong.
+    Retry(Option<Duration>, String),
     Final(OtlpError),
+}
+
+/// `d` as people read it: `10 s`, `1.5 s`.
+fn seconds(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{s:.0} s")
+    } else {
+        format!("{s:.1} s")
+    }
+}
+
+/// What hyper's client error was at bottom: `connection refused`, `connection reset`, a
+/// connect timeout.
+fn connection_problem(e: &hyper_util::client::legacy::Error) -> String {
+    if e.is_connect() {
+        format!("cannot connect ({})", innermost(e))
+    } else {
+        format!("the connection failed ({})", innermost(e))
+    }
+}
+
+/// The last cause of `e`, which says what happened (`Connection reset by peer (os error 104)`).
+fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
+    std::iter::successors(Some(e), |e| e.source())
+        .last()
+        .map(|e| e.to_string())
+        .unwrap_or_default()
 }
 
 fn parse_header(h: &str) -> Result<(HeaderName, HeaderValue), OtlpError> {

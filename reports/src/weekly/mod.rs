@@ -147,7 +147,8 @@ pub fn make_report(store: &Store, plan: &ReportPlan, now: i64) -> Result<Report,
 }
 
 /// Renders `report` in the formats of `plan` into its folder (created if missing); returns the
-/// paths written, the main documents first.
+/// paths written, the main documents first. Each file is a new file renamed over its name
+/// ([`collector::outfile`]), so a link planted there is replaced, never followed.
 pub fn write_report(report: &Report, plan: &ReportPlan) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(&plan.out).map_err(|source| ReportError::Write {
         path: plan.out.display().to_string(),
@@ -156,7 +157,7 @@ pub fn write_report(report: &Report, plan: &ReportPlan) -> Result<Vec<PathBuf>, 
     let mut written = Vec::new();
     let mut write = |name: String, bytes: Vec<u8>| -> Result<(), ReportError> {
         let path = plan.out.join(name);
-        std::fs::write(&path, bytes).map_err(|source| ReportError::Write {
+        collector::outfile::write_bytes(&path, &bytes).map_err(|source| ReportError::Write {
             path: path.display().to_string(),
             source,
         })?;
