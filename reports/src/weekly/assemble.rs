@@ -69,6 +69,8 @@ pub struct ReportInputs<'a> {
     pub trend_since: i64,
     pub busts: &'a BustSummary,
     pub causes: &'a CauseBreakdown,
+    /// `(explained, of)` when the causes cover only the most recent builds that ran steps.
+    pub cause_sample: Option<(usize, usize)>,
     pub steps: &'a StepStats,
     /// The period's builds compared by [`strategy_label`], one comparison per experiment (or
     /// scenario) when they come from several; empty when there is no such label.
@@ -325,6 +327,11 @@ fn strategies(
 /// What the reader should know about the figures.
 fn notes(i: &ReportInputs<'_>) -> Vec<String> {
     let mut notes = Vec::new();
+    if let Some((n, of)) = i.cause_sample {
+        notes.push(format!(
+            "The causes of re-run time are worked out for the {n} most recent of the period's {of} builds that ran steps."
+        ));
+    }
     let without_history: u32 = i.current.iter().map(|m| m.hits_without_history).sum();
     if without_history > 0 {
         notes.push(format!(
@@ -345,29 +352,41 @@ fn notes(i: &ReportInputs<'_>) -> Vec<String> {
     notes
 }
 
-/// Builds shown at most in the notes on failed cache imports.
-const IMPORT_NOTES: usize = 10;
+/// Distinct import errors the notes name at most.
+const IMPORT_NOTES: usize = 5;
 
-/// One note per build whose cache import failed (it ran without that cache), the rest counted.
+/// Builds whose cache import failed (they ran without that cache), one note per distinct
+/// error with how many builds it hit and the latest of them; the rest counted.
 fn import_failures(rows: &[BuildRow]) -> Vec<String> {
-    let failed: Vec<&BuildRow> = rows
-        .iter()
-        .filter(|r| r.cache_import_error.is_some())
-        .collect();
-    let mut notes: Vec<String> = failed
+    let mut by_error: Vec<(String, usize, &str)> = Vec::new();
+    for r in rows.iter().rev() {
+        let Some(error) = r.cache_import_error.as_deref() else {
+            continue;
+        };
+        let first = error.lines().next().unwrap_or("").to_string();
+        match by_error.iter_mut().find(|(e, _, _)| *e == first) {
+            Some(entry) => entry.1 += 1,
+            None => by_error.push((first, 1, r.id.as_str())),
+        }
+    }
+    by_error.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut notes: Vec<String> = by_error
         .iter()
         .take(IMPORT_NOTES)
-        .map(|r| {
-            let short: String = r.id.chars().take(12).collect();
-            let error = r.cache_import_error.as_deref().unwrap_or_default();
-            let first = error.lines().next().unwrap_or("");
-            format!("Build {short}: a cache import failed ({first}); it ran without that cache.")
+        .map(|(error, n, latest)| {
+            let short: String = latest.chars().take(12).collect();
+            let builds = if *n == 1 {
+                "1 build".to_string()
+            } else {
+                format!("{n} builds")
+            };
+            format!("{builds} ran without a cache they tried to import: {error} (latest: {short}).")
         })
         .collect();
-    if failed.len() > IMPORT_NOTES {
+    let rest: usize = by_error.iter().skip(IMPORT_NOTES).map(|e| e.1).sum();
+    if rest > 0 {
         notes.push(format!(
-            "{} more builds ran without a cache they tried to import.",
-            failed.len() - IMPORT_NOTES
+            "{rest} more builds ran without a cache they tried to import, with other errors."
         ));
     }
     notes

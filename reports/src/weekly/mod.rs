@@ -33,6 +33,8 @@ const TREND_WEEKS: i64 = 12;
 const WEEK_NS: i64 = 7 * 86_400 * 1_000_000_000;
 /// Rows of the cache-bust and slowest-step tables.
 const TOP: usize = 10;
+/// Builds whose busts the report explains (the most recent of the period that ran steps).
+const CAUSE_BUILDS: usize = 100;
 
 /// What to report on and where to write it.
 #[derive(Debug, Clone)]
@@ -115,9 +117,21 @@ pub fn make_report(store: &Store, plan: &ReportPlan, now: i64) -> Result<Report,
     )
     .map_err(analysis("computing step statistics"))?;
     let rows = store.list_builds(&period.builds)?;
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    // Causes need `why` per build, which reads each build's history: bounded to the most recent
+    // builds that ran steps (a fully cached build has nothing to explain).
+    let ran: Vec<&collector::store::BuildRow> = rows
+        .iter()
+        .rev()
+        .filter(|r| r.executed_count + r.failed_count > 0)
+        .collect();
+    let ids: Vec<String> = ran
+        .iter()
+        .take(CAUSE_BUILDS)
+        .map(|r| r.id.clone())
+        .collect();
     let causes =
         cause_breakdown(conn, &ids).map_err(analysis("finding the causes of the busts"))?;
+    let cause_sample = (ran.len() > CAUSE_BUILDS).then_some((CAUSE_BUILDS, ran.len()));
     // A comparison needs a strategy-like label with two values; too few builds is not an error
     // of the report, so the table is left out then. One per experiment when there are several.
     let comparisons = strategies::comparisons(store, &period, &rows, plan.baseline.as_deref());
@@ -140,6 +154,7 @@ pub fn make_report(store: &Store, plan: &ReportPlan, now: i64) -> Result<Report,
         trend_since,
         busts: &busts,
         causes: &causes,
+        cause_sample,
         steps: &steps,
         comparisons: &comparisons,
         slowest_build: slowest.as_ref(),
