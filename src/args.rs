@@ -116,3 +116,47 @@ pub struct BuildOptions {
     #[arg(long, value_name = "MODE")]
     pub network: Option<String>,
 }
+
+/// A build's inputs to record for `why` (shared by `record` and `ingest`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct InputArgs {
+    /// The build context directory, to hash into a manifest (honouring its `.dockerignore`).
+    /// `record` reads it off a wrapped `docker build` command line when not given.
+    #[arg(long, value_name = "DIR")]
+    pub context: Option<PathBuf>,
+    /// The Dockerfile (default CONTEXT/Dockerfile).
+    #[arg(long = "file", value_name = "PATH")]
+    pub file: Option<PathBuf>,
+    /// A build argument the build was given (repeatable); `KEY` alone takes the value from the
+    /// environment. Only a keyed hash of the value is stored.
+    #[arg(long = "build-arg", value_name = "KEY=VALUE")]
+    pub build_args: Vec<String>,
+    /// Store build-arg values in clear too (never for names that look secret).
+    #[arg(long)]
+    pub store_build_arg_values: bool,
+    /// Hash no context with more files than this.
+    #[arg(long, value_name = "N", default_value_t = 200_000)]
+    pub context_max_files: u64,
+    /// Hash no context holding more bytes than this.
+    #[arg(long, value_name = "BYTES", default_value_t = 8 << 30)]
+    pub context_max_bytes: u64,
+}
+
+impl InputArgs {
+    /// The request these arguments make (empty when none was given); unchanged files' hashes
+    /// are remembered beside the database `db`.
+    pub fn request(&self, db: &std::path::Path) -> live::inputs::InputsRequest {
+        live::inputs::InputsRequest {
+            context: self.context.clone(),
+            dockerfile: self.file.clone(),
+            build_args: self.build_args.clone(),
+            store_arg_values: self.store_build_arg_values,
+            limits: live::manifest::ManifestLimits {
+                max_files: self.context_max_files,
+                max_bytes: self.context_max_bytes,
+            },
+            hash_cache: Some(live::inputs::hash_cache_beside(db)),
+            notes: Vec::new(),
+        }
+    }
+}

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 
 use crate::commands::{
     build, builds, busts, compare, demo, experiment, export, ingest, merge, metrics, record,
-    report, show, steps, summary, synth, trends,
+    report, show, steps, summary, synth, trends, why,
 };
 
 #[derive(Debug, Parser)]
@@ -53,6 +53,8 @@ pub enum Command {
     Trends(trends::TrendsArgs),
     /// Where the cache busted: in one build, or the instructions that bust it most.
     Busts(busts::BustsArgs),
+    /// Why each step of a build that ran missed the cache: the changed file, arg, base image.
+    Why(why::WhyArgs),
     /// Per-build metrics: hit ratios, savings, pulls, cache I/O, critical path, parallelism.
     Metrics(metrics::MetricsArgs),
     /// Write a synthetic build history (for benchmarks) into --db, labelled synthetic=true.
@@ -86,6 +88,7 @@ impl Cli {
             Command::Steps(args) => steps::run(db, args),
             Command::Trends(args) => trends::run(db, args),
             Command::Busts(args) => busts::run(db, args),
+            Command::Why(args) => why::run(db, args),
             Command::Metrics(args) => metrics::run(db, args),
             Command::Synth(args) => synth::run(db, args),
             Command::Report(args) => report::run(db, args),

@@ -13,7 +13,9 @@ use serde::Serialize;
 
 use crate::codes::status;
 use crate::expr::{count_if, inner_join, left_join};
-use crate::load::{load_exports, load_label, load_pulled_sizes, load_written_layers, Loaded};
+use crate::load::{
+    load_capture_walls, load_exports, load_label, load_pulled_sizes, load_written_layers, Loaded,
+};
 use crate::units::{ms, round6};
 use crate::{Result, Scope};
 
@@ -90,6 +92,30 @@ pub fn cost_report(
     c: &CostOptions,
     loaded: &Loaded,
 ) -> Result<CostReport> {
+    let df = per_group(conn, scope, by, include_failed, loaded)?;
+    let groups = group_costs(&df, baseline, c)?;
+    let break_even = break_even_sentences(by, baseline, &groups, scope);
+    Ok(CostReport {
+        price_per_minute_usd: c.price_per_minute,
+        builds_per_week_rule: match c.builds_per_week {
+            Some(b) => format!("{b} builds per week, as given"),
+            None => "each group's observed builds per week over the span of its builds (at least one week)".into(),
+        },
+        groups,
+        break_even,
+    })
+}
+
+/// Per group value: `n`, `median_wall_ns`, `first`/`last` start, `exports`,
+/// `export_median_ns`, `layers` written by exports, `sized` (of them with a known size),
+/// `known_bytes`.
+fn per_group(
+    conn: &rusqlite::Connection,
+    scope: &Scope,
+    by: &str,
+    include_failed: bool,
+    loaded: &Loaded,
+) -> Result<DataFrame> {
     let mut digests = crate::intern::Interner::default();
     let labels = load_label(conn, scope, by)?.lazy();
     let exports = load_exports(conn, scope)?
@@ -109,7 +135,14 @@ pub fn cost_report(
             col("bytes").count().cast(DataType::UInt32).alias("sized"),
             col("bytes").sum().alias("known_bytes"),
         ]);
-    let builds = loaded.builds.clone().lazy();
+    // The price is of the whole job step: the wrapped command's wall time where a live capture
+    // measured it (it includes the client's start and teardown), else the build's own.
+    let walls = load_capture_walls(conn, scope)?.lazy();
+    let builds = left_join(loaded.builds.clone().lazy(), walls, &["build"]).with_column(
+        col("capture_wall_ns")
+            .fill_null(col("wall_ns"))
+            .alias("wall_ns"),
+    );
     let builds = if include_failed {
         builds
     } else {
@@ -129,7 +162,7 @@ pub fn cost_report(
         &["build"],
     );
     let exporting = col("export_ns").is_not_null();
-    let df = per_build
+    Ok(per_build
         .group_by([col("value")])
         .agg([
             len().alias("n"),
@@ -147,7 +180,11 @@ pub fn cost_report(
             col("known_bytes").sum().alias("known_bytes"),
         ])
         .sort(["value"], crate::expr::sort_asc(1))
-        .collect()?;
+        .collect()?)
+}
+
+/// The cost of each group of [`per_group`], priced with `c`, against the baseline's median.
+fn group_costs(df: &DataFrame, baseline: &str, c: &CostOptions) -> Result<Vec<GroupCost>> {
     let value = df.column("value")?.str()?;
     let n = df.column("n")?.u32()?;
     let wall = df.column("median_wall_ns")?.f64()?;
@@ -198,16 +235,7 @@ pub fn cost_report(
             known_bytes_per_export: (ex > 0 && sz > 0).then(|| (kb / ex as f64).round()),
         });
     }
-    let break_even = break_even_sentences(by, baseline, &groups, scope);
-    Ok(CostReport {
-        price_per_minute_usd: c.price_per_minute,
-        builds_per_week_rule: match c.builds_per_week {
-            Some(b) => format!("{b} builds per week, as given"),
-            None => "each group's observed builds per week over the span of its builds (at least one week)".into(),
-        },
-        groups,
-        break_even,
-    })
+    Ok(groups)
 }
 
 /// "strategy=max writes 12 layers per export vs 5 for min and saves 4.1 s per build ...".

@@ -31,6 +31,7 @@ pub mod synth_store;
 pub mod totals;
 pub mod trends;
 pub mod units;
+pub mod why;
 
 pub use error::{AnalyzeError, Result};
 pub use scope::Scope;

@@ -183,6 +183,8 @@ pub struct MetricsOptions {
 }
 
 /// Metrics of every build in `scope`, oldest first.
+// Long on purpose: the per-build frame is joined with each metric's inputs in one plan, and
+// the result read into structs once; the metrics themselves live in their own functions.
 pub fn build_metrics(
     conn: &rusqlite::Connection,
     scope: &Scope,

@@ -160,6 +160,8 @@ impl Part {
 }
 
 /// Reads the steps of one range (and, with identity, their first inputs).
+// Long on purpose: one pass over the rows, appending to every column vector at once (the
+// column-wise read is what keeps loading fast); split, the vectors would travel as arguments.
 pub(crate) fn scan_part(
     conn: &Connection,
     source: &RowSource,

@@ -3,7 +3,10 @@
 //! getting slower.
 //!
 //! The trend compares the median clean run of the later half of the window with the earlier
-//! half (split at the midpoint between the first and the last build's start).
+//! half (split at the midpoint between the first and the last build's start), like with like:
+//! plain logs print durations at 0.1 s resolution (`DONE 0.0s`), the other formats in
+//! nanoseconds, so the trend uses the fine runs when both halves have some, else the coarse
+//! ones (a duration that is a whole multiple of 0.1 s is coarse).
 
 use polars::prelude::*;
 use serde::Serialize;
@@ -139,15 +142,10 @@ fn per_identity(loaded: &Loaded, mid: i64, all_kinds: bool) -> Result<DataFrame>
             p90(only(clean.clone(), col("dur_ns"))).alias("p90_ns"),
             col("dur_ns").sum().alias("total_ns"),
             only(ran(), col("dur_ns")).sum().alias("ran_ns"),
-            only(
-                clean.clone().and(started.clone().lt(lit(mid))),
-                col("dur_ns"),
-            )
-            .median()
-            .alias("early_ns"),
-            only(clean.and(started.gt_eq(lit(mid))), col("dur_ns"))
-                .median()
-                .alias("late_ns"),
+            half_median(clean.clone(), started.clone().lt(lit(mid)), false).alias("early_ns"),
+            half_median(clean.clone(), started.clone().gt_eq(lit(mid)), false).alias("late_ns"),
+            half_median(clean.clone(), started.clone().lt(lit(mid)), true).alias("early_coarse_ns"),
+            half_median(clean, started.gt_eq(lit(mid)), true).alias("late_coarse_ns"),
             col("kind").first().alias("kind"),
         ])
         .sort(
@@ -157,6 +155,21 @@ fn per_identity(loaded: &Loaded, mid: i64, all_kinds: bool) -> Result<DataFrame>
                 .with_maintain_order(true),
         )
         .collect()?)
+}
+
+/// Printed at 0.1 s resolution (plain logs): a whole multiple of 100 ms.
+fn coarse() -> Expr {
+    (col("dur_ns") % lit(100_000_000i64)).eq(lit(0i64))
+}
+
+/// The median clean duration of one half of the window, over coarse or fine runs only.
+fn half_median(clean: Expr, half: Expr, coarse_runs: bool) -> Expr {
+    let resolution = if coarse_runs {
+        coarse()
+    } else {
+        coarse().not()
+    };
+    only(clean.and(half).and(resolution), col("dur_ns")).median()
 }
 
 /// The first `take` rows of [`per_identity`] as results.
@@ -176,6 +189,7 @@ fn rows(df: &DataFrame, loaded: &Loaded, take: usize) -> Result<Vec<StepStat>> {
         g("early_ns")?.f64()?,
         g("late_ns")?.f64()?,
     );
+    let (early_coarse, late_coarse) = (g("early_coarse_ns")?.f64()?, g("late_coarse_ns")?.f64()?);
     let (total, ran_ns, kinds) = (
         g("total_ns")?.i64()?,
         g("ran_ns")?.i64()?,
@@ -192,8 +206,13 @@ fn rows(df: &DataFrame, loaded: &Loaded, take: usize) -> Result<Vec<StepStat>> {
                 round6(x as f64 / r as f64)
             }
         };
-        let trend = match (early.get(i), late.get(i)) {
-            (Some(e), Some(l)) if e > 0.0 => Some(round6(l / e - 1.0)),
+        // Like with like: fine runs in both halves, else coarse runs in both halves.
+        let pair = match (early.get(i), late.get(i)) {
+            (Some(e), Some(l)) => Some((e, l)),
+            _ => early_coarse.get(i).zip(late_coarse.get(i)),
+        };
+        let trend = match pair {
+            Some((e, l)) if e > 0.0 => Some(round6(l / e - 1.0)),
             _ => None,
         };
         out.push(StepStat {

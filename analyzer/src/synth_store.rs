@@ -123,6 +123,7 @@ pub fn write_history(
             path: b.source.clone(),
             bytes: 0,
             ingested_at: opts.start_ns + opts.span_ns,
+            capture_wall_ns: None,
         };
         pending_steps += b.steps.len();
         pending.push((b, source));

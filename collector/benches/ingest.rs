@@ -266,6 +266,7 @@ fn store_all(
         path: path.into(),
         bytes: out.bytes,
         ingested_at: 0,
+        capture_wall_ns: None,
     };
     for b in &out.builds {
         store.insert_build(b, &source).unwrap();
@@ -295,6 +296,7 @@ fn many(path: &str, n: usize) {
         path: path.into(),
         bytes: out.bytes,
         ingested_at: 0,
+        capture_wall_ns: None,
     };
     let builds: Vec<_> = (0..n as u128)
         .map(|i| {

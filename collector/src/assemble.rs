@@ -217,6 +217,8 @@ impl Pending {
         &mut self.vertices[idx]
     }
 
+    // Long on purpose: one snapshot's effect on its vertex, in the order the outcome rules need
+    // (docs/outcomes.md): interval, cached report, exec start, error, completion.
     fn vertex(&mut self, v: VertexEvent) {
         let finishes = completes_event(&v);
         self.touch(v.started);
@@ -364,6 +366,8 @@ impl Pending {
         push_tail(&mut st.log_tail, &l.data, opts);
     }
 
+    // Long on purpose: the build's verdict, status and times are settled from all of its steps
+    // at once, in one place, so the status rules read top to bottom (docs/outcomes.md).
     fn into_build(mut self, source: &str, format: Format, truncated: bool) -> Build {
         let verdict = self.verdict.take();
         let end_of_stream = self.last_ts.or(self.meta.completed_at);
@@ -454,6 +458,69 @@ impl Pending {
             warnings: self.warnings,
             cache_imports,
         }
+    }
+}
+
+/// What a vertex's statuses say about layer transfer: pulls (download, extract) and cache
+/// export writes.
+struct Transfers {
+    any_pull: bool,
+    /// The sum of the durations printed on pull statuses (plain logs).
+    pull_reported: i64,
+    pull_ns: i64,
+    pulled_bytes: i64,
+    pulled_layers: u32,
+    layers_written: u32,
+    layers: BTreeMap<(LayerOp, String), Option<i64>>,
+}
+
+fn transfers(statuses: &HashMap<String, StatusState>) -> Transfers {
+    let mut pull_spans = BTreeMap::new();
+    let mut pull_reported = 0i64;
+    let mut pulled_bytes = 0i64;
+    let mut pulled_layers = 0u32;
+    let mut layers_written = 0u32;
+    let mut layers: BTreeMap<(LayerOp, String), Option<i64>> = BTreeMap::new();
+    let mut any_pull = false;
+    for (id, s) in statuses {
+        if s.pull {
+            any_pull = true;
+            if let (Some(a), Some(b)) = (s.started, s.completed) {
+                let e: &mut Option<Nanos> = pull_spans.entry(a).or_insert(Some(b));
+                *e = Some(e.unwrap_or(b).max(b));
+            }
+            pull_reported = pull_reported.saturating_add(s.reported_duration_ns.unwrap_or(0));
+            if id.starts_with("sha256:") {
+                pulled_layers += 1;
+                // Byte counts are the input's own numbers: a negative one counts as
+                // nothing, and the sum saturates.
+                let bytes = s.total.max(s.current);
+                pulled_bytes = pulled_bytes.saturating_add(bytes.max(0));
+                layers.insert((LayerOp::Pull, id.clone()), (bytes > 0).then_some(bytes));
+            } else if let Some(d) = id.split_whitespace().nth(1) {
+                // `extracting sha256:...` / `pulling sha256:...`: the digest, maybe no size.
+                layers.entry((LayerOp::Pull, d.to_string())).or_insert(None);
+            }
+        }
+        if let Some(d) = id.strip_prefix("writing layer ") {
+            layers_written += 1;
+            layers.insert((LayerOp::Write, d.trim().to_string()), None);
+        }
+    }
+    let pull_ns = if pull_spans.is_empty() {
+        pull_reported
+    } else {
+        total(&merge_intervals(&pull_spans, None))
+    };
+
+    Transfers {
+        any_pull,
+        pull_reported,
+        pull_ns,
+        pulled_bytes,
+        pulled_layers,
+        layers_written,
+        layers,
     }
 }
 
@@ -599,44 +666,15 @@ impl VertexState {
             .reported_duration_ns
             .unwrap_or_else(|| total(&intervals));
 
-        let mut pull_spans = BTreeMap::new();
-        let mut pull_reported = 0i64;
-        let mut pulled_bytes = 0i64;
-        let mut pulled_layers = 0u32;
-        let mut layers_written = 0u32;
-        let mut layers: BTreeMap<(LayerOp, String), Option<i64>> = BTreeMap::new();
-        let mut any_pull = false;
-        for (id, s) in &self.statuses {
-            if s.pull {
-                any_pull = true;
-                if let (Some(a), Some(b)) = (s.started, s.completed) {
-                    let e: &mut Option<Nanos> = pull_spans.entry(a).or_insert(Some(b));
-                    *e = Some(e.unwrap_or(b).max(b));
-                }
-                pull_reported = pull_reported.saturating_add(s.reported_duration_ns.unwrap_or(0));
-                if id.starts_with("sha256:") {
-                    pulled_layers += 1;
-                    // Byte counts are the input's own numbers: a negative one counts as
-                    // nothing, and the sum saturates.
-                    let bytes = s.total.max(s.current);
-                    pulled_bytes = pulled_bytes.saturating_add(bytes.max(0));
-                    layers.insert((LayerOp::Pull, id.clone()), (bytes > 0).then_some(bytes));
-                } else if let Some(d) = id.split_whitespace().nth(1) {
-                    // `extracting sha256:...` / `pulling sha256:...`: the digest, maybe no size.
-                    layers.entry((LayerOp::Pull, d.to_string())).or_insert(None);
-                }
-            }
-            if let Some(d) = id.strip_prefix("writing layer ") {
-                layers_written += 1;
-                layers.insert((LayerOp::Write, d.trim().to_string()), None);
-            }
-        }
-        let pull_ns = if pull_spans.is_empty() {
-            pull_reported
-        } else {
-            total(&merge_intervals(&pull_spans, None))
-        };
-
+        let Transfers {
+            any_pull,
+            pull_reported,
+            pull_ns,
+            pulled_bytes,
+            pulled_layers,
+            layers_written,
+            layers,
+        } = transfers(&self.statuses);
         let outcome = self.outcome(kind, any_pull, pull_reported);
         // Reported cached (a real load, or BuildKit's mark on an input that never ran), then
         // ran anyway.

@@ -142,7 +142,18 @@ pub fn read_builds<R: Read>(
         };
         return Err(DecodeError::malformed(format.as_str(), end, message).into());
     }
-    let whole = fp.hasher.digest128();
+    assign_ids(&mut builds, format, fp.hasher.digest128());
+    Ok(ReadOutcome {
+        format,
+        builds,
+        bytes: fp.bytes,
+        truncated,
+    })
+}
+
+/// Build ids: the fingerprint of the input's bytes (`whole`), or of it and the build's position
+/// when the input holds several builds; a build record's own reference for `.dockerbuild`.
+fn assign_ids(builds: &mut [Build], format: Format, whole: u128) {
     let n = builds.len();
     for (i, b) in builds.iter_mut().enumerate() {
         b.id = match (&b.reference, format) {
@@ -157,12 +168,6 @@ pub fn read_builds<R: Read>(
             )),
         };
     }
-    Ok(ReadOutcome {
-        format,
-        builds,
-        bytes: fp.bytes,
-        truncated,
-    })
 }
 
 fn hex(v: u128) -> String {

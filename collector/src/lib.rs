@@ -9,6 +9,7 @@ pub mod decode;
 pub mod error;
 pub mod event;
 pub mod ingest;
+pub mod inputs;
 pub mod manifest;
 pub mod model;
 pub mod outfile;

@@ -353,6 +353,20 @@ impl Build {
         c
     }
 
+    /// The build's failed cache imports: `(ref, the importer's message)`. BuildKit goes on without
+    /// such a cache (the import error is not fatal), so the build ran without it.
+    pub fn failed_cache_imports(&self) -> Vec<(&str, &str)> {
+        const PREFIX: &str = "importing cache manifest from ";
+        self.steps
+            .iter()
+            .filter(|s| s.kind == StepKind::CacheImport && s.outcome == Outcome::Failed)
+            .map(|s| {
+                let reference = s.name.strip_prefix(PREFIX).unwrap_or(&s.name);
+                (reference, s.error.as_deref().unwrap_or("failed"))
+            })
+            .collect()
+    }
+
     /// The step that failed the build, when it failed: the first failed instruction, else the
     /// first failed step of any kind.
     pub fn failed_step(&self) -> Option<&Step> {

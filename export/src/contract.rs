@@ -30,6 +30,12 @@ pub struct BuildJson {
     pub canceled_count: i64,
     pub lazy_miss_count: i64,
     pub failed_step: Option<String>,
+    /// The importer's message when a cache import failed (`; `-joined when several did); null
+    /// when every import worked.
+    pub cache_import_error: Option<String>,
+    /// The live capture's wall time (`record`, `build`, `experiment`, `ingest - --tee`): the
+    /// wrapped command's run or the Engine API call; null for builds read from files.
+    pub capture_wall_ms: Option<i64>,
     pub labels: BTreeMap<String, String>,
 }
 
@@ -52,6 +58,8 @@ impl From<&BuildRow> for BuildJson {
             canceled_count: r.canceled_count,
             lazy_miss_count: r.lazy_miss_count,
             failed_step: r.failed_step.clone(),
+            cache_import_error: r.cache_import_error.clone(),
+            capture_wall_ms: r.capture_wall_ns.map(ns_to_ms),
             labels: r.labels.clone(),
         }
     }

@@ -11,7 +11,8 @@ use collector::store::Store;
 
 use crate::capture::{CaptureOutcome, Observer};
 use crate::engine::explain_failure;
-use crate::record::{store_capture, Stored};
+use crate::inputs::InputsRequest;
+use crate::record::{store_capture, store_inputs, Stored};
 use crate::view::CaptureView;
 use crate::{interrupt, BuildRequest, Capture, CaptureConfig, Engine, EngineError};
 
@@ -111,18 +112,22 @@ pub enum BuildOutcome {
 
 /// Connects to the engine, runs `request` with a live progress line on stderr (when `visible`),
 /// and stores the build with `labels`.
+/// The build's inputs ([`InputsRequest`]) are gathered while it runs and stored with it, base
+/// image ids asked of the engine.
 pub fn build_and_store(
     open_store: impl FnOnce() -> Result<Store>,
     request: &BuildRequest,
     labels: &[(String, String)],
     options: &AssembleOptions,
     visible: bool,
+    inputs: InputsRequest,
 ) -> Result<BuildOutcome> {
     interrupt::install()?;
     let rt = runtime()?;
     let engine = rt.block_on(Engine::connect())?;
     // The engine first: a build that cannot run leaves no database behind.
     let mut store = open_store()?;
+    let job = inputs.start(options.redactor.clone());
     let view = CaptureView::new(visible, "building");
     let built = rt.block_on(build_once(&engine, request, options, Some(view.observer())));
     view.finish();
@@ -130,12 +135,17 @@ pub fn build_and_store(
     if built.interrupted {
         return Ok(BuildOutcome::Interrupted);
     }
-    let stored = store_capture(
+    let mut stored = store_capture(
         &mut store,
         &built.capture,
         labels,
         &source_of(&engine, request),
     )?;
+    let mut inputs = job.finish();
+    for b in &mut inputs.base_images {
+        b.id = rt.block_on(engine.image_id(&b.reference));
+    }
+    store_inputs(&mut store, &mut stored, inputs);
     if stored.builds.is_empty() {
         anyhow::bail!(
             "the engine sent no build progress ({} bytes)",

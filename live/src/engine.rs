@@ -217,6 +217,11 @@ impl Engine {
         Ok(r.space_reclaimed.unwrap_or(0))
     }
 
+    /// The id (`sha256:...`) of an image the engine holds.
+    pub async fn image_id(&self, name: &str) -> Option<String> {
+        self.docker.inspect_image(name).await.ok()?.id
+    }
+
     /// Whether the engine has an image by that name.
     pub async fn has_image(&self, name: &str) -> Result<bool, EngineError> {
         let inspect = self.docker.inspect_image(name);
@@ -412,6 +417,18 @@ fn classify(host: &str, err: bollard::errors::Error) -> EngineError {
 /// rather than the Dockerfile's own steps (a base image the engine cannot get).
 pub fn explain_failure(build: &Build) -> Option<String> {
     let error = build.error.as_deref().unwrap_or("");
+    if error.contains("build-context-")
+        && (error.contains("no such host") || error.contains("failed to read downloaded context"))
+    {
+        // Docker 26 with the containerd image store serves an uploaded context to BuildKit as
+        // `http://build-context-<id>`, which this daemon could not resolve.
+        return Some(
+            "the engine could not read the build context sent through its API (seen on Docker 26 \
+             with the containerd image store): record the build through buildx instead, \
+             `buildprof record -- docker buildx build --progress=rawjson ...`"
+                .into(),
+        );
+    }
     let metadata_step = build
         .steps
         .iter()
@@ -465,6 +482,24 @@ mod tests {
             q,
             "version=2&rm=1&dockerfile=Dockerfile&t=t%3A1&target=test&buildargs=%7B%22A%22%3A%221%202%22%7D&nocache=1&cachefrom=%5B%22img%3Amain%22%5D&networkmode=none"
         );
+    }
+
+    #[test]
+    fn an_unreadable_uploaded_context_says_to_record_through_buildx() {
+        // Docker 26.1, containerd image store, `POST /build?version=2` with a tar body.
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../sample-traces/current-engine/api/containerd-store_version2.jsonl"
+        );
+        let f = std::fs::File::open(path).unwrap();
+        let read = collector::ingest::read_builds(path, f, None, &Default::default()).unwrap();
+        let why = explain_failure(&read.builds[0]).unwrap();
+        assert!(
+            why.contains("buildprof record -- docker buildx build"),
+            "{why}"
+        );
+        // A base image problem is not mistaken for it, and vice versa.
+        assert!(!why.contains("base image"));
     }
 
     #[tokio::test]

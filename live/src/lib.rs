@@ -11,6 +11,8 @@
 //!   connection errors, builder cache pruning, and `POST /build?version=2` whose raw body goes to
 //!   a capture (the existing Engine API decoder reads it). [`build`]: one such build, stored.
 //! - [`context::BuildContext`]: the build context as a tar stream, `.dockerignore` applied.
+//! - [`inputs`] and [`manifest`]: a build's inputs (Dockerfile, build args, a hash tree of the
+//!   context) gathered while it runs, for `why`.
 //! - [`experiment`]: the variants of an experiment and the runner of its matrix.
 //! - [`steps::LiveSteps`] and [`view::CaptureView`]: what is running, done and cached so far,
 //!   and the terminal line that shows it.
@@ -30,7 +32,10 @@ pub mod context;
 mod dockerignore;
 pub mod engine;
 pub mod experiment;
+mod hash_cache;
+pub mod inputs;
 pub mod interrupt;
+pub mod manifest;
 #[cfg(unix)]
 mod passthrough;
 pub mod record;

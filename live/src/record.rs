@@ -9,12 +9,14 @@ use std::ffi::OsString;
 use std::io::{Read, Write};
 
 use collector::assemble::AssembleOptions;
+use collector::inputs::BuildInputs;
 use collector::model::Format;
 pub use collector::store::Stored;
 use collector::store::{SourceInfo, Store, StoreError};
 
 use crate::capture::{CaptureConfig, CaptureOutcome};
 use crate::command::{CommandOutput, RecordedCommand};
+use crate::inputs::InputsRequest;
 use crate::interrupt;
 use crate::tee::tee_capture;
 
@@ -39,8 +41,11 @@ pub fn store_capture(
         ));
     }
     let mut builds = capture.builds.clone();
-    let results =
-        store.insert_labelled(&mut builds, labels, &SourceInfo::now(source, capture.bytes));
+    let info = SourceInfo {
+        capture_wall_ns: Some(capture.finished_at - capture.started_at),
+        ..SourceInfo::now(source, capture.bytes)
+    };
+    let results = store.insert_labelled(&mut builds, labels, &info);
     for (build, inserted) in builds.into_iter().zip(results) {
         stored.builds.push((build, inserted?));
     }
@@ -56,6 +61,9 @@ pub struct RecordRequest {
     /// The progress format it prints, or `None` to sniff it.
     pub format: Option<Format>,
     pub options: AssembleOptions,
+    /// The build's inputs to record (completed from the command line when it is a
+    /// `docker build`); `None` records none.
+    pub inputs: Option<InputsRequest>,
 }
 
 /// How a recorded command ended.
@@ -88,6 +96,10 @@ pub fn record_command(store: &mut Store, request: RecordRequest) -> std::io::Res
         .options
         .redactor
         .apply(&format!("record: {}", cmd.display()));
+    let inputs = request.inputs.and_then(|mut i| {
+        i.complete_from(&cmd.argv);
+        (!i.is_empty()).then(|| i.start(request.options.redactor.clone()))
+    });
     let config = CaptureConfig {
         source: source.clone(),
         format: request.format,
@@ -112,10 +124,33 @@ pub fn record_command(store: &mut Store, request: RecordRequest) -> std::io::Res
             });
         }
     };
+    let mut stored = store_capture(store, &run.capture, &request.labels, &source);
+    if let (Ok(stored), Some(job)) = (&mut stored, inputs) {
+        let mut inputs = job.finish();
+        if let Some(program) = cmd.argv.first() {
+            crate::inputs::resolve_base_images(program, &mut inputs);
+        }
+        store_inputs(store, stored, inputs);
+    }
     Ok(Recording::Ran {
         exit_code: run.exit_code().clamp(0, 255) as u8,
-        stored: store_capture(store, &run.capture, &request.labels, &source),
+        stored,
     })
+}
+
+/// Stores `inputs` with every build of `stored`; what went wrong becomes a note.
+pub fn store_inputs(store: &mut Store, stored: &mut Stored, inputs: BuildInputs) {
+    for note in &inputs.notes {
+        stored.notes.push(format!("inputs: {note}"));
+    }
+    for (build, _) in &stored.builds {
+        if let Err(e) = store.insert_inputs(&build.id, &inputs) {
+            stored.notes.push(format!(
+                "warning: the inputs of build {} were not stored: {e}",
+                build.id
+            ));
+        }
+    }
 }
 
 /// `ingest - --tee`: copies `input` to `echo` as it arrives and stores the build it carries.

@@ -63,14 +63,31 @@ pub fn run(db: &Path, args: BuildArgs) -> Result<ExitCode> {
     request.cache_from = args.cache_from.clone();
     request.tags = args.tags.clone();
     let visible = !args.quiet && std::io::stderr().is_terminal();
-    let (stored, store) =
-        match build_and_store(|| open_store(db), &request, &labels, &options, visible)? {
-            BuildOutcome::Interrupted => {
-                eprintln!("interrupted: the build was canceled and not stored");
-                return Ok(ExitCode::from(130));
-            }
-            BuildOutcome::Stored(stored, store) => (stored, store),
-        };
+    let inputs = live::inputs::InputsRequest {
+        context: Some(request.context.clone()),
+        dockerfile: request.dockerfile.clone(),
+        build_args: request
+            .build_args
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect(),
+        hash_cache: Some(live::inputs::hash_cache_beside(db)),
+        ..live::inputs::InputsRequest::default()
+    };
+    let (stored, store) = match build_and_store(
+        || open_store(db),
+        &request,
+        &labels,
+        &options,
+        visible,
+        inputs,
+    )? {
+        BuildOutcome::Interrupted => {
+            eprintln!("interrupted: the build was canceled and not stored");
+            return Ok(ExitCode::from(130));
+        }
+        BuildOutcome::Stored(stored, store) => (stored, store),
+    };
     let Some((build, _)) = stored.builds.last() else {
         anyhow::bail!("the engine sent no build progress");
     };

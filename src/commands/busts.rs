@@ -4,6 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use analyzer::busts::{build_busts, bust_summary};
+use analyzer::why::busts_with_causes;
 use anyhow::{bail, Result};
 use reports::render::terminal::busts::{render_build, render_summary};
 
@@ -32,11 +33,10 @@ pub fn run(db: &Path, args: BustsArgs) -> Result<ExitCode> {
         }
         Some(prefix) => {
             let id = store.resolve_id(prefix)?;
-            let result = build_busts(store.connection(), &id)?;
             if args.json {
-                print_json(&result)?;
+                print_json(&busts_with_causes(store.connection(), &id)?)?;
             } else {
-                print(&render_build(&result))?;
+                print(&render_build(&build_busts(store.connection(), &id)?))?;
             }
         }
         None => {

@@ -95,6 +95,16 @@ pub fn run(db: &Path, args: ExperimentArgs) -> Result<ExitCode> {
         eprintln!("error: {}", crate::error_line::one_line(e.as_ref()));
         return Ok(ExitCode::from(1));
     }
+    let failed = run.failed_variants();
+    for f in &failed {
+        eprintln!(
+            "error: variant {}: {} of {} builds did not succeed; the first: {}",
+            f.variant, f.failed, f.recorded, f.first_error
+        );
+    }
+    if !failed.is_empty() && !run.interrupted {
+        return Ok(ExitCode::from(1));
+    }
     Ok(if run.interrupted {
         ExitCode::from(130)
     } else {

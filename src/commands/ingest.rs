@@ -10,14 +10,15 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use collector::assemble::AssembleOptions;
 use collector::ingest::ingest_input;
+use collector::inputs::BuildInputs;
 use collector::model::{parse_labels, Format};
 use collector::store::Store;
 use indicatif::ProgressBar;
-use live::record::tee_and_store;
+use live::record::{store_inputs, tee_and_store};
 use reports::render::terminal::stored::{recorded_lines, stored_line};
 
 use super::{open_store, Progress};
-use crate::args::{CaptureArgs, FormatArg};
+use crate::args::{CaptureArgs, FormatArg, InputArgs};
 
 #[derive(Debug, clap::Args)]
 pub struct IngestArgs {
@@ -41,6 +42,9 @@ pub struct IngestArgs {
     /// (`docker build --progress=plain . 2>&1 | buildprof ingest - --tee`).
     #[arg(long)]
     pub tee: bool,
+    /// The build's inputs, recorded with every build read (for `buildprof why`).
+    #[command(flatten)]
+    pub build_inputs: InputArgs,
 }
 
 /// Above this many bytes in total a single input gets a progress bar too.
@@ -75,9 +79,14 @@ pub fn run(db: &Path, args: IngestArgs) -> Result<ExitCode> {
         Some(total),
     );
     let mut failures = 0;
+    let request = args.build_inputs.request(db);
+    let recorded = (!request.is_empty()).then(|| request.gather(&options.redactor));
     for input in &inputs {
-        match ingest_one(&mut store, input, format, &labels, &options, progress.bar()) {
-            Ok(lines) => {
+        let one = ingest_one(&mut store, input, format, &labels, &options, progress.bar());
+        match one.map(|(lines, ids)| (lines, store_inputs_of(&mut store, &ids, recorded.as_ref())))
+        {
+            Ok((mut lines, notes)) => {
+                lines.extend(notes);
                 progress.print(&lines.into_iter().map(|l| l + "\n").collect::<String>())?
             }
             Err(e) => {
@@ -89,6 +98,11 @@ pub fn run(db: &Path, args: IngestArgs) -> Result<ExitCode> {
             }
         }
     }
+    if let Some(i) = &recorded {
+        for note in &i.notes {
+            progress.eprintln(&format!("note: inputs: {note}"));
+        }
+    }
     progress.finish();
     Ok(if failures > 0 {
         ExitCode::from(1)
@@ -97,7 +111,22 @@ pub fn run(db: &Path, args: IngestArgs) -> Result<ExitCode> {
     })
 }
 
-/// Reads one input and stores its builds; returns the lines to print.
+/// Stores `inputs` (when given) with the builds `ids`; returns warnings to print.
+fn store_inputs_of(store: &mut Store, ids: &[String], inputs: Option<&BuildInputs>) -> Vec<String> {
+    let Some(inputs) = inputs else {
+        return Vec::new();
+    };
+    ids.iter()
+        .filter_map(|id| {
+            store
+                .insert_inputs(id, inputs)
+                .err()
+                .map(|e| format!("warning: the inputs of build {id} were not stored: {e}"))
+        })
+        .collect()
+}
+
+/// Reads one input and stores its builds; returns the lines to print and the ids stored.
 fn ingest_one(
     store: &mut Store,
     input: &str,
@@ -105,7 +134,7 @@ fn ingest_one(
     labels: &[(String, String)],
     options: &AssembleOptions,
     bar: Option<&ProgressBar>,
-) -> Result<Vec<String>> {
+) -> Result<(Vec<String>, Vec<String>)> {
     let (name, reader): (String, Box<dyn Read>) = if input == "-" {
         ("<stdin>".to_string(), Box::new(std::io::stdin().lock()))
     } else {
@@ -126,10 +155,12 @@ fn ingest_one(
             "warning: {name}: {t}; the build is stored as incomplete"
         ));
     }
+    let mut ids = Vec::new();
     for (build, inserted) in ingested.builds {
         lines.push(stored_line(&build, inserted?, &name));
+        ids.push(build.id);
     }
-    Ok(lines)
+    Ok((lines, ids))
 }
 
 /// `ingest - --tee`: echo stdin to stdout as it arrives and store the build it carries.
@@ -142,14 +173,21 @@ fn tee(db: &Path, args: &IngestArgs) -> Result<ExitCode> {
     }
     let labels = parse_labels(&args.labels)?;
     let mut store = open_store(db)?;
-    let stored = tee_and_store(
+    let options = args.capture.options()?;
+    let request = args.build_inputs.request(db);
+    // Hashed while the piped build runs.
+    let inputs = (!request.is_empty()).then(|| request.start(options.redactor.clone()));
+    let mut stored = tee_and_store(
         &mut store,
         std::io::stdin().lock(),
         std::io::stdout().lock(),
         &labels,
         args.format.format(),
-        args.capture.options()?,
+        options,
     )?;
+    if let Some(job) = inputs {
+        store_inputs(&mut store, &mut stored, job.finish());
+    }
     // stdout carries the echo: the summary goes to stderr.
     if !args.quiet {
         for line in recorded_lines(&stored) {

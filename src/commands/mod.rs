@@ -19,6 +19,7 @@ pub mod steps;
 pub mod summary;
 pub mod synth;
 pub mod trends;
+pub mod why;
 
 use std::path::Path;
 

@@ -12,7 +12,7 @@ use live::record::{record_command, RecordRequest, Recording};
 use reports::render::terminal::stored::recorded_lines;
 
 use super::open_store;
-use crate::args::{CaptureArgs, FormatArg};
+use crate::args::{CaptureArgs, FormatArg, InputArgs};
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -20,6 +20,9 @@ use crate::args::{CaptureArgs, FormatArg};
                   buildprof exits with the command's own exit code (128 + N when a signal N \
                   ended it; 127 when it cannot be started). A failed build is recorded too. \
                   Use --progress=plain or --progress=rawjson so there is progress to record.\n\n\
+                  The build's inputs (Dockerfile, build args, a hash of every context file) are \
+                  recorded for `buildprof why`, read off a `docker build` / `docker buildx build` \
+                  command line or given with --context, --file and --build-arg.\n\n\
                   Example: buildprof record --label branch=main -- docker buildx build --progress=plain ."
 )]
 pub struct RecordArgs {
@@ -34,6 +37,8 @@ pub struct RecordArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub capture: CaptureArgs,
+    #[command(flatten)]
+    pub inputs: InputArgs,
     /// The build command and its arguments, after `--`.
     #[arg(last = true, required = true, num_args = 1.., value_name = "COMMAND")]
     pub command: Vec<OsString>,
@@ -45,6 +50,7 @@ pub fn run(db: &Path, args: RecordArgs) -> Result<ExitCode> {
         labels: parse_labels(&args.labels)?,
         format: args.format.format(),
         options: args.capture.options()?,
+        inputs: Some(args.inputs.request(db)),
     };
     // A bad --db fails before the build runs, not after.
     let mut store = open_store(db)?;

@@ -23,12 +23,16 @@ pub struct ReportArgs {
     /// Folder to write the report into (created if missing).
     #[arg(long, default_value = "buildprof-report")]
     pub out: PathBuf,
-    /// Output formats, comma-separated: html, md, json.
-    #[arg(long, value_delimiter = ',', default_value = "html")]
+    /// Output formats, comma-separated: html, md, json (all three by default).
+    #[arg(long, value_delimiter = ',', default_value = "html,md,json")]
     pub format: Vec<String>,
     /// Also write every chart as a PNG (and link those from the Markdown instead of SVG files).
     #[arg(long)]
     pub png: bool,
+    /// The strategy tables' baseline group (e.g. `max`), where it exists; default: the group
+    /// with the most builds.
+    #[arg(long, value_name = "VALUE")]
+    pub baseline: Option<String>,
 }
 
 pub fn run(db: &Path, args: ReportArgs) -> Result<ExitCode> {
@@ -57,6 +61,7 @@ pub fn run(db: &Path, args: ReportArgs) -> Result<ExitCode> {
         out: args.out,
         formats,
         png: args.png,
+        baseline: args.baseline,
     };
     let store = open_store(db)?;
     let written = make_and_write(&store, &plan, now)?;

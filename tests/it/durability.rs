@@ -264,8 +264,18 @@ fn readers_beside_four_writers_see_whole_builds_and_never_a_lock() {
         .enumerate()
         .map(|(i, chunk)| {
             let half = if i % 2 == 0 { "half=a" } else { "half=b" };
-            quiet_ingest(&db, chunk)
-                .args(["--label", half])
+            // One ingest process per file, as CI jobs do: the writers keep writing for as long
+            // as 100 process starts take, whatever the machine's speed, so the readers overlap
+            // them several times.
+            Command::new("sh")
+                .arg("-c")
+                .arg(r#"bin=$1; db=$2; half=$3; shift 3; for f; do "$bin" --db "$db" ingest --quiet --label "$half" "$f" >/dev/null || exit 1; done"#)
+                .arg("writer")
+                .arg(env!("CARGO_BIN_EXE_buildprof"))
+                .arg(&db)
+                .arg(half)
+                .args(chunk)
+                .env_remove("BUILDPROF_DB")
                 .stderr(Stdio::piped())
                 .spawn()
                 .unwrap()

@@ -1,6 +1,7 @@
 //! End to end against a real Docker Engine (`.ci/docker-up.sh` starts one): `build` through the
 //! Engine API (cold, all cached, one changed file, a failing RUN, a missing base image),
-//! `record` around the docker.io 20.10 CLI, and `experiment` storing labelled builds.
+//! `record` around the docker.io 20.10 CLI, `experiment` storing labelled builds, and `why`
+//! naming the cause of each bust (file, arg, instruction, base image, pruned builder, import).
 //!
 //! The engine is `DOCKER_HOST`; the base image `local/busybox:1` (override with
 //! `BUILDPROF_TEST_BASE_IMAGE`), imported since no registry is reachable; RUN steps use network
@@ -464,6 +465,16 @@ fn experiment_two_variants_two_reps_stores_four_labelled_builds() {
         let run = s.iter().find(|x| x.1 == "RUN").unwrap();
         assert_eq!(run.2, "executed", "{} {s:#?}", b["labels"]);
     }
+    // The experiment recorded each build's inputs: `why` names the appended file.
+    let roots = why_roots(&db, builds[1]["id"].as_str().unwrap());
+    assert_eq!(roots.len(), 1, "{roots:?}");
+    assert_eq!(
+        (roots[0].0.as_str(), roots[0].1.as_str()),
+        ("COPY src.txt /src.txt", "source_files_changed")
+    );
+    assert_eq!(roots[0].2["changed_files"][0]["path"], "src.txt");
+    let roots = why_roots(&db, builds[0]["id"].as_str().unwrap());
+    assert_eq!(roots[0].2["detail"], "cold_builder", "{roots:?}");
 }
 
 #[test]
@@ -590,4 +601,194 @@ fn ctrl_c_stops_an_experiment_and_keeps_what_was_recorded() {
 extern "C" {
     #[link_name = "kill"]
     fn libc_kill(pid: i32, sig: i32) -> i32;
+}
+
+/// (step, cause, detail) of the root causes `why` gives for a build (not `upstream_changed`).
+fn why_roots(db: &Path, id: &str) -> Vec<(String, String, Value)> {
+    let out = run(db, &["why", id, "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let w: Value = serde_json::from_slice(&out.stdout).unwrap();
+    w["busts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["cause"] != "upstream_changed")
+        .map(|b| {
+            (
+                b["step"].as_str().unwrap().to_string(),
+                b["cause"].as_str().unwrap().to_string(),
+                b.clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+#[ignore = "needs a Docker Engine at DOCKER_HOST (.ci/docker-up.sh starts one)"]
+fn why_names_the_changed_file_arg_instruction_base_image_and_a_pruned_builder() {
+    let _engine = engine();
+    let docker = docker_cli();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("b.db");
+    let base = private_base_image("buildprof-why-base");
+    let ctx = context(
+        dir.path(),
+        "ARG IMG=none\nFROM ${IMG} AS base\nRUN echo NONCE > /base.txt\n\nFROM base AS app\nARG LEVEL=1\nCOPY src /src\nRUN echo \"level $LEVEL\" && cat /src/*.txt > /out.txt\nCOPY conf /conf\nRUN echo done\n",
+        &[(".dockerignore", "**/*.log\n")],
+    );
+    std::fs::create_dir_all(ctx.join("src")).unwrap();
+    std::fs::create_dir_all(ctx.join("conf")).unwrap();
+    std::fs::write(ctx.join("src/a.txt"), "a1\n").unwrap();
+    std::fs::write(ctx.join("src/b.txt"), "b1\n").unwrap();
+    std::fs::write(ctx.join("conf/app.conf"), "port=1\n").unwrap();
+    let record = |extra: &[&str]| -> String {
+        let out = bin()
+            .env("DOCKER_BUILDKIT", "1")
+            .arg("--db")
+            .arg(&db)
+            .args(["record", "--quiet", "--label", "branch=why", "--"])
+            .arg(docker)
+            .args([
+                "build",
+                "--progress=plain",
+                "--network",
+                "none",
+                "--build-arg",
+            ])
+            .arg(format!("IMG={base}"))
+            .args(extra)
+            .arg(&ctx)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let list: Value = serde_json::from_slice(&run(&db, &["builds", "--json"]).stdout).unwrap();
+        list.as_array().unwrap().last().unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    record(&[]);
+
+    // One source file: named exactly, at the first COPY reading it; later steps are upstream.
+    std::fs::write(ctx.join("src/a.txt"), "a2\n").unwrap();
+    let id = record(&[]);
+    let roots = why_roots(&db, &id);
+    assert_eq!(roots.len(), 1, "{roots:?}");
+    assert_eq!(
+        (roots[0].0.as_str(), roots[0].1.as_str()),
+        ("COPY src /src", "source_files_changed")
+    );
+    assert_eq!(
+        roots[0].2["changed_files"],
+        serde_json::json!([{"path": "src/a.txt", "change": "modified"}])
+    );
+    let all: Value = serde_json::from_slice(&run(&db, &["why", &id, "--json"]).stdout).unwrap();
+    assert_eq!(
+        all["busts"].as_array().unwrap().len(),
+        4,
+        "COPY src and the 3 steps after it: {all:#}"
+    );
+
+    // A file .dockerignore excludes: nothing ran, nothing is blamed on it.
+    std::fs::write(ctx.join("src/debug.log"), "noise\n").unwrap();
+    let id = record(&[]);
+    let roots = why_roots(&db, &id);
+    assert!(roots.is_empty(), "{roots:?}");
+
+    // A build arg.
+    let id = record(&["--build-arg", "LEVEL=2"]);
+    let roots = why_roots(&db, &id);
+    assert_eq!(roots.len(), 1, "{roots:?}");
+    assert_eq!(roots[0].1, "build_arg_changed", "{roots:?}");
+    assert_eq!(roots[0].2["args"], serde_json::json!(["LEVEL"]));
+
+    // One instruction edited.
+    let text = std::fs::read_to_string(ctx.join("Dockerfile")).unwrap();
+    std::fs::write(
+        ctx.join("Dockerfile"),
+        text.replace("RUN echo done", "RUN echo done again"),
+    )
+    .unwrap();
+    let id = record(&["--build-arg", "LEVEL=2"]);
+    let roots = why_roots(&db, &id);
+    assert_eq!(roots.len(), 1, "{roots:?}");
+    assert_eq!(roots[0].1, "instruction_changed");
+    assert_eq!(roots[0].2["before"], "RUN echo done");
+    assert_eq!(roots[0].2["after"], "RUN echo done again");
+
+    // The base tag moved to another image.
+    let alt = Command::new(docker)
+        .env("DOCKER_BUILDKIT", "1")
+        .args([
+            "build",
+            "-q",
+            "--network",
+            "none",
+            "-t",
+            "buildprof-why-alt:1",
+            "-",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(format!("FROM {base}\nRUN echo other > /other\n").as_bytes())?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert!(alt.status.success());
+    let tagged = engine_request(
+        "POST",
+        "/images/buildprof-why-alt:1/tag?repo=buildprof-why-base&tag=1",
+    )
+    .unwrap();
+    assert!(tagged.contains(" 201 "), "{tagged}");
+    let id = record(&["--build-arg", "LEVEL=2"]);
+    let roots = why_roots(&db, &id);
+    assert_eq!(roots.len(), 1, "{roots:?}");
+    assert_eq!(roots[0].1, "base_image_changed", "{roots:?}");
+
+    // A pruned builder.
+    let pruned = engine_request("POST", "/build/prune?all=1").unwrap();
+    assert!(pruned.contains(" 200 "), "{pruned}");
+    let id = record(&["--build-arg", "LEVEL=2"]);
+    let roots = why_roots(&db, &id);
+    assert_eq!(roots.len(), 1, "{roots:?}");
+    assert_eq!(
+        (roots[0].1.as_str(), roots[0].2["detail"].as_str()),
+        ("cache_unavailable", Some("cold_builder"))
+    );
+
+    // A registry cache ref that cannot be imported, on a pruned builder.
+    let pruned = engine_request("POST", "/build/prune?all=1").unwrap();
+    assert!(pruned.contains(" 200 "), "{pruned}");
+    let id = record(&[
+        "--build-arg",
+        "LEVEL=2",
+        "--cache-from",
+        "127.0.0.1:9/buildprof-none:1",
+    ]);
+    let roots = why_roots(&db, &id);
+    assert_eq!(roots.len(), 1, "{roots:?}");
+    assert_eq!(
+        (roots[0].1.as_str(), roots[0].2["detail"].as_str()),
+        ("cache_unavailable", Some("import_failed"))
+    );
+    let md = String::from_utf8(run(&db, &["summary", &id]).stdout).unwrap();
+    assert!(
+        md.contains("cache import of `127.0.0.1:9/buildprof-none:1` failed"),
+        "{md}"
+    );
 }

@@ -4,9 +4,12 @@
 mod analysis;
 mod cli;
 mod common;
+mod current_engine;
+mod current_engine_live;
 mod durability;
 mod engine;
 mod engine_timeouts;
+mod experiment;
 mod export;
 mod links;
 mod merge;
@@ -15,3 +18,4 @@ mod record;
 mod report;
 mod report_browser;
 mod report_safety;
+mod why;

@@ -121,8 +121,10 @@ fn merging_copies_every_row_once_and_twice_adds_nothing() {
     {
         let union: BTreeSet<_> = set(&a, table).union(&set(&b, table)).cloned().collect();
         assert_eq!(set(&team, table), union, "table {table}");
+        // The series is ingested without inputs (tests/it/why.rs merges recorded inputs).
+        let without = ["cache_layers", "build_inputs", "build_args"];
         assert!(
-            !union.is_empty() || *table == "cache_layers",
+            !union.is_empty() || without.contains(table),
             "{table} empty"
         );
     }

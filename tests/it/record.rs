@@ -244,3 +244,64 @@ fn secrets_on_the_command_line_are_not_stored() {
     assert!(source.starts_with("record: sh -c"), "{source}");
     assert!(!source.contains("hunter2"), "{source}");
 }
+
+/// `sh -c 'sleep S; cat TRACE >&2'`: the same build, with S seconds of client time around it.
+fn slow_client(trace: &str, sleep: &str) -> Vec<String> {
+    vec![
+        "sh".into(),
+        "-c".into(),
+        "sleep \"$1\"; cat \"$2\" >&2".into(),
+        "slow".into(),
+        sleep.into(),
+        trace.into(),
+    ]
+}
+
+#[test]
+fn the_wrapped_command_wall_time_is_stored_and_priced() {
+    // The same rawjson trace recorded behind a client that takes 0 s or 1.5 s more: BuildKit's
+    // times are equal, the job step is not, and the cost model prices the job step.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("b.db");
+    let rel = "current-engine/containerd-store/002-max-cold-main-rawjson-r1-src.rawjson";
+    let trace = sample(rel);
+    for (strategy, sleep) in [("quick", "0"), ("slow", "1.5")] {
+        for _ in 0..2 {
+            let label = format!("strategy={strategy}");
+            let out = record(&db, &["--label", &label], &slow_client(&trace, sleep));
+            assert_success(&out);
+        }
+    }
+    let all = builds(&db);
+    assert_eq!(all.len(), 4);
+    let durations: Vec<&Value> = all.iter().map(|b| &b["duration_ms"]).collect();
+    assert!(
+        durations.iter().all(|d| *d == durations[0]),
+        "{durations:?}"
+    );
+    for b in &all {
+        let wall = b["capture_wall_ms"].as_i64().unwrap();
+        let own = b["duration_ms"].as_i64().unwrap();
+        match b["labels"]["strategy"].as_str().unwrap() {
+            "slow" => assert!(wall >= 1500, "{b:#}"),
+            _ => assert!(wall < 1500, "{b:#}"),
+        }
+        assert!(wall < own + 30_000, "{b:#}");
+    }
+    let cmp = json(&db, &["compare", "--by", "strategy", "--cost", "--json"]);
+    let cost_wall = |v: &str| -> f64 {
+        cmp["cost"]["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["value"] == v)
+            .unwrap()["median_wall_ms"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(cost_wall("slow") - cost_wall("quick") >= 1400.0, "{cmp:#}");
+    // Ingested from a file: no capture wall.
+    let file_db = dir.path().join("f.db");
+    crate::common::ingest(&file_db, &[rel], &[]);
+    assert_eq!(builds(&file_db)[0]["capture_wall_ms"], Value::Null);
+}

@@ -141,6 +141,14 @@ fn markdown_links_svg_files_written_beside_it() {
         );
     }
     assert!(!out.join("report.html").exists());
+    // Without --format, all three (as the README says).
+    let all = dir.path().join("all");
+    let mut args = vec!["report", "--out", all.to_str().unwrap()];
+    args.extend(PERIOD);
+    ok(&db, &args);
+    for f in ["report.html", "report.md", "report.json"] {
+        assert!(all.join(f).exists(), "{f} missing by default");
+    }
 }
 
 #[test]

@@ -154,12 +154,18 @@ fn assert_inert_markdown(md: &str) {
             Event::Html(h) | Event::InlineHtml(h) => panic!("HTML in Markdown: {h}"),
             Event::Start(Tag::Link { dest_url, .. }) => panic!("link to {dest_url} in Markdown"),
             Event::Start(Tag::Image { dest_url, .. }) => {
-                let ok = ["weekly-wall", "weekly-hits", "builds", "waterfall"]
-                    .iter()
-                    .any(|s| {
-                        dest_url.as_ref() == format!("{s}.svg")
-                            || dest_url.as_ref() == format!("{s}.png")
-                    });
+                let ok = [
+                    "weekly-wall",
+                    "weekly-hits",
+                    "builds",
+                    "waterfall",
+                    "rerun-by-cause",
+                ]
+                .iter()
+                .any(|s| {
+                    dest_url.as_ref() == format!("{s}.svg")
+                        || dest_url.as_ref() == format!("{s}.png")
+                });
                 assert!(ok, "injected image {dest_url}");
             }
             Event::Start(Tag::TableCell) => cells += 1,

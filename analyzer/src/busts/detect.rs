@@ -22,15 +22,19 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::codes::outcome;
-use crate::expr::{count_if, hit, inner_join, instruction, left_join, ran, sort_asc};
+use crate::expr::{count_if, hit, instruction, left_join, ran, sort_asc};
 use crate::load::Loaded;
 
 /// Why a step is a bust.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BustCause {
-    /// It ran although the step before it hit: its instruction or the files it reads changed.
+    /// It ran although the step before it hit: its instruction or the files it reads changed
+    /// (or, with nothing to compare with, nothing says otherwise).
     Changed,
+    /// Its definition is the same as in the compared build and it reads no build-context files:
+    /// the cache the build used had no record of it (see [`super::compared`]).
+    NotInCache,
     /// It was reported cached, then ran anyway: the imported cache lacked its layers.
     LazyMiss,
 }
@@ -68,6 +72,8 @@ pub struct PreviousBuild {
 /// `build`, `stage`, `stage_index`, `seq`, `ident`, `digest`, `lazy`, `reran` (u32), `rerun_ns` (i64).
 /// `steps` needs the identity columns (see [`crate::load::StepSelect::identity`]);
 /// `copy_from` is [`Loaded::copy_from_stages`].
+// Long on purpose: one lazy polars plan whose columns build on one another in order; split
+// into functions, each would take and return the same frame.
 pub(crate) fn detect(steps: LazyFrame, copy_from: LazyFrame) -> crate::Result<LazyFrame> {
     // Composite keys (build in the high 32 bits) make every lookup a one-column operation.
     let with_build =
@@ -204,29 +210,8 @@ pub(crate) fn per_build(busts: LazyFrame) -> LazyFrame {
     ])
 }
 
-/// The previous build (by start time) with the same `branch` label, per build:
-/// `build`, `prev_build` (nullable), `branch`.
-pub(crate) fn previous_on_branch(builds: LazyFrame, branch: LazyFrame) -> LazyFrame {
-    let same = col("branch").eq(col("branch").shift(lit(1)));
-    inner_join(
-        builds
-            .filter(col("started_at").is_not_null())
-            .select([col("build"), col("started_at")]),
-        branch.select([col("build"), col("value").alias("branch")]),
-        &["build"],
-    )
-    .sort(["branch", "started_at"], sort_asc(2))
-    .with_column(
-        when(same)
-            .then(col("build").shift(lit(1)))
-            .otherwise(lit(NULL).cast(DataType::UInt32))
-            .alias("prev_build"),
-    )
-    .select([col("build"), col("prev_build"), col("branch")])
-}
-
 /// Adds `prev_build`, `branch`, `prev_outcome` and `prev_digest` to bust rows: the same step
-/// identity in the previous build of the same branch.
+/// identity in the compared build (`previous`: `build`, `prev_build`, `branch`).
 pub(crate) fn with_previous(busts: LazyFrame, previous: LazyFrame, steps: LazyFrame) -> LazyFrame {
     let prev_steps = steps
         .filter(instruction())

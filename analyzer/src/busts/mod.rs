@@ -1,12 +1,13 @@
 //! Cache busts: where a stage's cache chain broke, found by [`detect`] over the loaded steps;
-//! here the busts of one build ([`build_busts`], with the previous build of its branch for
-//! comparison) and the instructions that bust the cache most over a selection
+//! here the busts of one build ([`build_busts`], compared with the previous build of its
+//! experiment variant or branch, see [`compared`]) and the instructions that bust the cache most over a selection
 //! ([`bust_summary`]).
 
 use polars::prelude::*;
 use rusqlite::OptionalExtension;
 use serde::Serialize;
 
+mod compared;
 mod detect;
 
 use crate::codes::status_name;
@@ -14,7 +15,8 @@ use crate::expr::{count_if, hit, instruction, ran};
 use crate::load::{load_label, Loaded, StepSelect};
 use crate::units::{ms, opt_ms};
 use crate::{AnalyzeError, Result, Scope};
-pub(crate) use detect::{collect_busts, detect, per_build, previous_on_branch, with_previous};
+pub use compared::reads_context;
+pub(crate) use detect::{collect_busts, detect, per_build, with_previous};
 pub use detect::{Bust, BustCause};
 
 /// The busts of one build.
@@ -30,8 +32,16 @@ pub struct BuildBusts {
     /// No instruction hit the cache: nothing to bust (a cold builder or an empty cache).
     pub cold: bool,
     pub branch: Option<String>,
-    /// The previous build (by start time) with the same `branch` label.
+    /// The build compared with: the latest earlier build of the same experiment variant, else
+    /// of the same `branch` label.
     pub previous_build: Option<String>,
+    /// What the two have in common (`branch main`, `experiment e1, variant min`); None when the
+    /// build has neither label.
+    pub compared_by: Option<String>,
+    /// The caches the build imported (`importing cache manifest from REF`).
+    pub cache_imports: Vec<String>,
+    /// The build's `cache_mode` label (`max`, `min`), when set.
+    pub cache_mode: Option<String>,
     /// Largest cost first.
     pub busts: Vec<Bust>,
     pub bust_ms: f64,
@@ -39,18 +49,8 @@ pub struct BuildBusts {
 
 /// The busts of build `id` (a full id), compared with the previous build of its branch.
 pub fn build_busts(conn: &rusqlite::Connection, id: &str) -> Result<BuildBusts> {
-    let previous: Option<String> = conn
-        .query_row(
-            "SELECT p.id FROM builds b
-             JOIN labels l ON l.build_id = b.id AND l.key = 'branch'
-             JOIN labels pl ON pl.key = 'branch' AND pl.value = l.value
-             JOIN builds p ON p.id = pl.build_id
-             WHERE b.id = ?1 AND p.started_at < b.started_at
-             ORDER BY p.started_at DESC, p.id LIMIT 1",
-            [id],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let compared = compared::compared_build(conn, id)?;
+    let previous = compared.as_ref().map(|(p, _)| p.clone());
     let scope = Scope {
         ids: std::iter::once(id.to_string())
             .chain(previous.clone())
@@ -82,13 +82,21 @@ pub fn build_busts(conn: &rusqlite::Connection, id: &str) -> Result<BuildBusts> 
         values.get(0).map(str::to_string)
     };
     let steps = loaded.steps.clone().lazy();
+    let pairing = df!(
+        "build" => [key],
+        "prev_build" => [previous.as_deref().and_then(|p| loaded.key_of(p))],
+        "branch" => [branch_name.clone().unwrap_or_default()],
+    )?;
     let found = with_previous(
         detect(steps.clone(), loaded.copy_from_stages()?.lazy())?,
-        previous_on_branch(loaded.builds.clone().lazy(), branch.lazy()),
+        pairing.lazy(),
         steps.clone(),
     )
     .filter(col("build").eq(lit(key)));
-    let list = collect_busts(found, &loaded, true)?;
+    let mut list = collect_busts(found, &loaded, true)?;
+    if let Some(p) = &previous {
+        compared::refine_causes(conn, id, p, &mut list)?;
+    }
     let counts = steps
         .filter(col("build").eq(lit(key)).and(instruction()))
         .select([
@@ -120,9 +128,33 @@ pub fn build_busts(conn: &rusqlite::Connection, id: &str) -> Result<BuildBusts> 
         cold: hits == 0,
         branch: branch_name,
         previous_build: previous,
+        compared_by: compared::basis_of(conn, id)?,
+        cache_imports: cache_imports(conn, id)?,
+        cache_mode: conn
+            .query_row(
+                "SELECT value FROM labels WHERE build_id = ?1 AND key = 'cache_mode'",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?,
         busts: list,
         bust_ms: (bust_ms * 1e3).round() / 1e3,
     })
+}
+
+/// The refs of a build's `importing cache manifest from REF` steps, in order.
+fn cache_imports(conn: &rusqlite::Connection, id: &str) -> Result<Vec<String>> {
+    const PREFIX: &str = "importing cache manifest from ";
+    let mut stmt = conn.prepare_cached(
+        "SELECT name FROM steps WHERE build_id = ?1 AND kind = 'cache_import' ORDER BY seq",
+    )?;
+    let names = stmt
+        .query_map([id], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(names
+        .iter()
+        .filter_map(|n| n.strip_prefix(PREFIX).map(str::to_string))
+        .collect())
 }
 
 /// The instructions that bust the cache most over a selection.

@@ -14,9 +14,11 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
 mod metric;
+mod pooled;
 mod verdict;
 
 pub use metric::Metric;
+pub use pooled::{PooledGroup, PooledPart};
 use verdict::Verdict;
 
 use crate::codes::status;
@@ -74,6 +76,9 @@ pub struct Comparison {
     pub include_failed: bool,
     pub resamples: usize,
     pub groups: Vec<GroupStats>,
+    /// Groups that mix builds of several experiments or scenarios (labels `experiment`,
+    /// `scenario`), each with its parts: their one median may describe none of them.
+    pub pooled: Vec<PooledGroup>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost: Option<CostReport>,
 }
@@ -160,6 +165,9 @@ pub fn compare(
     let grouped = Grouped::of(frame, labels, opts)?;
     let (baseline, rule) = choose_baseline(&grouped.samples, opts)?;
     let groups = group_stats(&grouped, &baseline, opts)?;
+    let pooled = pooled::pooled(conn, scope, &opts.by, &grouped.members, |v| {
+        opts.metric.out(v)
+    })?;
     let cost = match &opts.cost {
         Some(c) => Some(cost::cost_report(
             conn,
@@ -182,6 +190,7 @@ pub fn compare(
         include_failed: opts.include_failed,
         resamples: opts.resamples,
         groups,
+        pooled,
         cost,
     })
 }
@@ -194,6 +203,8 @@ struct Grouped {
     summary: DataFrame,
     /// Eligible builds (succeeded unless asked otherwise) without the label.
     without_label: usize,
+    /// `build`, `value`, `metric` of every grouped build.
+    members: DataFrame,
 }
 
 impl Grouped {
@@ -217,8 +228,9 @@ impl Grouped {
             labels.lazy(),
             &["build"],
         )
-        .collect()?
-        .lazy();
+        .collect()?;
+        let members = grouped.clone();
+        let grouped = grouped.lazy();
         let values = grouped
             .clone()
             .select([col("value"), col("metric")])
@@ -247,6 +259,7 @@ impl Grouped {
             samples,
             summary,
             without_label: eligible_n.saturating_sub(values.height()),
+            members,
         })
     }
 }

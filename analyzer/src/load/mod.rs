@@ -357,5 +357,31 @@ pub(crate) fn load_exports(conn: &Connection, scope: &Scope) -> Result<DataFrame
     )?)
 }
 
+/// The wall time of the live capture that stored each build of `scope`, where one did
+/// (`sources.capture_wall_ns`): `build` (u32), `capture_wall_ns` (i64).
+pub(crate) fn load_capture_walls(conn: &Connection, scope: &Scope) -> Result<DataFrame> {
+    let (filter, args) = scope.where_clause();
+    let sql = format!(
+        "SELECT b.rowid, max(s.capture_wall_ns) FROM builds b
+         JOIN sources s ON s.build_id = b.id AND s.capture_wall_ns IS NOT NULL
+         WHERE {filter} GROUP BY b.rowid"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query(params_from_iter(args))?;
+    let (mut build, mut wall) = (Vec::new(), Vec::new());
+    while let Some(r) = rows.next()? {
+        build.push(row_key(r.get::<_, i64>(0)?)?);
+        wall.push(r.get::<_, i64>(1)?);
+    }
+    let n = build.len();
+    Ok(DataFrame::new(
+        n,
+        vec![
+            Column::new("build".into(), build),
+            Column::new("capture_wall_ns".into(), wall),
+        ],
+    )?)
+}
+
 #[cfg(test)]
 mod tests;

@@ -108,6 +108,7 @@ fn split_scan_equals_single_scan() {
                     path: file,
                     bytes: 0,
                     ingested_at: 0,
+                    capture_wall_ns: None,
                 },
             )
             .unwrap();

@@ -144,3 +144,119 @@ fn summary_adds_up_the_builds() {
         .windows(2)
         .all(|w| w[0].total_rerun_ms >= w[1].total_rerun_ms));
 }
+
+/// A store of `files` in that order, each build with extra `labels`.
+fn store_labelled(files: &[(&str, &[(&str, &str)])]) -> (collector::store::Store, Vec<Build>) {
+    let mut store = collector::store::Store::open_in_memory().unwrap();
+    let mut all = Vec::new();
+    for (file, labels) in files {
+        for mut b in crate::common::read(file) {
+            for (k, v) in *labels {
+                b.labels.insert(k.to_string(), v.to_string());
+            }
+            let src = collector::store::SourceInfo {
+                path: file.to_string(),
+                bytes: 0,
+                ingested_at: 0,
+                capture_wall_ns: None,
+            };
+            store.insert_build(&b, &src).unwrap();
+            all.push(b);
+        }
+    }
+    (store, all)
+}
+
+#[test]
+fn an_unchanged_step_the_min_cache_lacked_is_not_in_the_imported_cache() {
+    // Plain logs, iteration 2 on branch main: max (005) then min (006). The min build's deps
+    // stage re-ran from `RUN python3 -m venv /venv`, whose instruction and FROM line are those
+    // of the max build: nothing changed, the mode=min cache had no record of it.
+    let (store, builds) = app1_series();
+    let b = by_source(&builds, "app1-series/006-min-src-iter2.plain.log");
+    let max = by_source(&builds, "app1-series/005-max-src-iter2.plain.log");
+    let r = build_busts(store.connection(), &b.id).unwrap();
+    assert_eq!(r.previous_build.as_deref(), Some(max.id.as_str()));
+    assert_eq!(r.compared_by.as_deref(), Some("branch main"));
+    assert_eq!(r.cache_mode.as_deref(), Some("min"));
+    assert_eq!(r.cache_imports, ["127.0.0.1:5000/app1:cache-min"]);
+    let venv = r
+        .busts
+        .iter()
+        .find(|x| x.instruction == "RUN python3 -m venv /venv")
+        .unwrap();
+    assert_eq!(venv.cause, BustCause::NotInCache, "{venv:#?}");
+    // The source copies read changed files: those stay `changed`.
+    for x in r
+        .busts
+        .iter()
+        .filter(|x| x.instruction.starts_with("COPY src"))
+    {
+        assert_eq!(x.cause, BustCause::Changed, "{x:#?}");
+    }
+}
+
+#[test]
+fn a_new_base_image_is_a_change_and_experiment_builds_compare_within_their_variant() {
+    // Current engine, plain, max r1: seed, src, config, then a base image update (busybox:2).
+    // Interleaved with the min variant's rawjson builds, which must not be compared with.
+    let max = [("experiment", "e"), ("variant", "max")];
+    let min = [("experiment", "e"), ("variant", "min")];
+    let dir = "current-engine/containerd-store/";
+    let files: Vec<(String, &[(&str, &str)])> = vec![
+        (
+            format!("{dir}009-max-cold-main-plain-r1-seed.plain.log"),
+            &max,
+        ),
+        (
+            format!("{dir}017-min-cold-main-rawjson-r1-seed.rawjson"),
+            &min,
+        ),
+        (
+            format!("{dir}010-max-cold-main-plain-r1-src.plain.log"),
+            &max,
+        ),
+        (
+            format!("{dir}018-min-cold-main-rawjson-r1-src.rawjson"),
+            &min,
+        ),
+        (
+            format!("{dir}011-max-cold-main-plain-r1-config.plain.log"),
+            &max,
+        ),
+        (
+            format!("{dir}012-max-cold-main-plain-r1-base.plain.log"),
+            &max,
+        ),
+    ];
+    let refs: Vec<(&str, &[(&str, &str)])> = files.iter().map(|(f, l)| (f.as_str(), *l)).collect();
+    let (store, builds) = store_labelled(&refs);
+    let config = &builds[4];
+    let base = &builds[5];
+    let r = build_busts(store.connection(), &base.id).unwrap();
+    assert_eq!(r.previous_build.as_deref(), Some(config.id.as_str()));
+    assert_eq!(r.compared_by.as_deref(), Some("experiment e, variant max"));
+    let mkdir = r
+        .busts
+        .iter()
+        .find(|x| x.stage.as_deref() == Some("base"))
+        .unwrap();
+    assert!(mkdir.instruction.starts_with("RUN mkdir"), "{mkdir:#?}");
+    assert_eq!(
+        mkdir.cause,
+        BustCause::Changed,
+        "FROM busybox:1 became busybox:2"
+    );
+    // The src build of max compares with max's seed, although min's seed came in between.
+    let src = build_busts(store.connection(), &builds[2].id).unwrap();
+    assert_eq!(src.previous_build.as_deref(), Some(builds[0].id.as_str()));
+    let min_src = build_busts(store.connection(), &builds[3].id).unwrap();
+    assert_eq!(
+        min_src.previous_build.as_deref(),
+        Some(builds[1].id.as_str())
+    );
+    assert_eq!(
+        min_src.compared_by.as_deref(),
+        Some("experiment e, variant min")
+    );
+}

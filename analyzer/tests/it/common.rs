@@ -56,6 +56,7 @@ pub fn store_of(files: &[String]) -> (Store, Vec<Build>) {
                 path: file.clone(),
                 bytes: 0,
                 ingested_at: 0,
+                capture_wall_ns: None,
             };
             store.insert_build(&b, &src).expect("insert");
             all.push(b);

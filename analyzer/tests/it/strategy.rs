@@ -85,6 +85,38 @@ fn min_builds_rerun_the_deps_stage_that_max_builds_pull() {
             }
             let total: i64 = mine.iter().map(|s| s.duration_ns).sum();
             assert!((r.total_ms - total as f64 / 1e6).abs() < 0.001);
+            // The trend compares like with like: nanosecond runs (rawjson iterations) when both
+            // halves of the window have some, else 0.1 s-resolution ones (plain iterations).
+            let starts: Vec<i64> = group(&builds, strategy)
+                .iter()
+                .filter_map(|b| b.started_at)
+                .collect();
+            let mid = starts.iter().min().unwrap()
+                + (starts.iter().max().unwrap() - starts.iter().min().unwrap()) / 2;
+            let half = |late: bool, coarse: bool| -> Option<f64> {
+                let d: Vec<f64> = group(&builds, strategy)
+                    .iter()
+                    .filter(|b| b.started_at.is_some_and(|t| (t >= mid) == late))
+                    .flat_map(|b| &b.steps)
+                    .filter(|s| {
+                        counted(s)
+                            && s.stage.as_deref() == Some("deps")
+                            && s.instruction == r.instruction
+                            && s.outcome == Outcome::Executed
+                            && (s.duration_ns % 100_000_000 == 0) == coarse
+                    })
+                    .map(|s| s.duration_ns as f64)
+                    .collect();
+                (!d.is_empty()).then(|| median(d))
+            };
+            let pair = half(false, false)
+                .zip(half(true, false))
+                .or_else(|| half(false, true).zip(half(true, true)));
+            let want = pair.and_then(|(e, l)| (e > 0.0).then(|| l / e - 1.0));
+            match (r.trend, want) {
+                (Some(t), Some(w)) => assert!((t - w).abs() < 1e-5, "{strategy} {}", r.instruction),
+                (t, w) => assert_eq!(t, w, "{strategy} {}", r.instruction),
+            }
         }
     }
 }
@@ -292,4 +324,51 @@ fn too_few_builds_to_tell() {
         min.vs_baseline.as_ref().unwrap().verdict,
         "too few builds to tell: need more than n=2 (n=1 vs 1)"
     );
+}
+
+#[test]
+fn a_group_pooling_two_scenarios_is_reported_with_each_part() {
+    // The app1 series and the current-engine captures both label builds strategy=max/min, in
+    // different scenarios: grouped by strategy, each group mixes the two projects.
+    let mut files = crate::common::files("app1-series/");
+    files.extend(
+        crate::common::files("current-engine/containerd-store/")
+            .into_iter()
+            .filter(|f| f.ends_with(".rawjson")),
+    );
+    let (store, builds) = crate::common::store_of(&files);
+    let c = compare(
+        store.connection(),
+        &Scope::default(),
+        &CompareOptions::new("strategy"),
+    )
+    .unwrap();
+    let max = c
+        .pooled
+        .iter()
+        .find(|p| p.group == "max" && p.label == "scenario")
+        .unwrap_or_else(|| panic!("{:#?}", c.pooled));
+    let names: Vec<&str> = max.parts.iter().map(|p| p.value.as_str()).collect();
+    assert_eq!(names, ["current-engine", "strategy-series"]);
+    for part in &max.parts {
+        let walls: Vec<f64> = builds
+            .iter()
+            .filter(|b| {
+                label(b, "strategy") == Some("max") && label(b, "scenario") == Some(&part.value)
+            })
+            .filter(|b| b.status == collector::model::BuildStatus::Succeeded)
+            .filter_map(|b| b.duration_ns)
+            .map(|d| d as f64 / 1e6)
+            .collect();
+        assert_eq!(part.n, walls.len(), "{}", part.value);
+        assert!((part.median - median(walls)).abs() < 0.01, "{}", part.value);
+    }
+    // One scenario alone pools nothing.
+    let one = compare(
+        store.connection(),
+        &Scope::default().with_label("scenario", "strategy-series"),
+        &CompareOptions::new("strategy"),
+    )
+    .unwrap();
+    assert!(one.pooled.is_empty(), "{:#?}", one.pooled);
 }

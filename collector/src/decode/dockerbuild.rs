@@ -488,6 +488,8 @@ struct OpenRecord {
     end: Option<BuildVerdict>,
 }
 
+// Long on purpose: one record's blobs are looked up, checked and turned into its opening
+// events in the order the format nests them; each error names the blob it concerns.
 fn open_record(
     blobs: &HashMap<String, Blob>,
     record: &RecordRef,

@@ -77,6 +77,8 @@ impl<R: BufRead> MobyDecoder<R> {
         }
     }
 
+    // Long on purpose: one match over the message kinds of an Engine API build stream (trace
+    // aux, stream text, errorDetail, image id), each turned into events where it is read.
     fn handle(&mut self, line: &[u8], start: u64, n: usize) -> Result<(), DecodeError> {
         let t = trim_ascii_start(line);
         if t.is_empty() {

@@ -188,6 +188,8 @@ impl<R: BufRead> PlainDecoder<R> {
         self.vertex_content(n, rest, ts);
     }
 
+    // Long on purpose: one match over the kinds of line a vertex block holds (verdicts, layer
+    // lines, status lines, output), all updating the same held-header state in print order.
     fn vertex_content(&mut self, n: u32, rest: &str, ts: Option<Nanos>) {
         let key = self.key(n);
         let v = self.vertices.get_mut(&n);

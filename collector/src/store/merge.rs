@@ -256,6 +256,13 @@ fn copy_new_builds(
             stats.steps_added = n;
         }
     }
+    for table in schema::SHARED_TABLES {
+        // Content-addressed rows: the same key always holds the same value.
+        tx.execute(
+            &format!("INSERT OR IGNORE INTO main.{table} SELECT * FROM {alias}.{table}"),
+            [],
+        )?;
+    }
     stats.builds_present = stats.builds_seen - stats.builds_added;
     // Builds both databases hold: add what the team database lacks, keep what it has.
     stats.label_conflicts = tx.query_row(

@@ -5,6 +5,7 @@
 //! Concurrent writers (parallel CI jobs on one file) wait on each other with a busy timeout.
 
 mod filter;
+pub mod inputs;
 mod merge;
 mod read;
 pub mod schema;

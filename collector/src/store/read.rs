@@ -29,6 +29,13 @@ pub struct BuildRow {
     pub canceled_count: i64,
     pub lazy_miss_count: i64,
     pub failed_step: Option<String>,
+    /// The errors of the build's failed cache imports (`; `-joined), None when every import
+    /// worked: BuildKit goes on without such a cache, so the build itself can succeed.
+    pub cache_import_error: Option<String>,
+    /// The wall time of the live capture that stored it (the wrapped command's run, or the
+    /// Engine API call), when it came from one: it includes what BuildKit's times leave out
+    /// (the client's start, context upload, teardown).
+    pub capture_wall_ns: Option<i64>,
     pub labels: BTreeMap<String, String>,
 }
 
@@ -37,7 +44,10 @@ const BUILD_COLUMNS: &str = "b.id, b.source, b.format, b.status, b.error, b.star
     CASE WHEN b.status = 'failed' THEN
       COALESCE((SELECT s.name FROM steps s WHERE s.build_id = b.id AND s.outcome = 'failed' AND s.kind <> 'cache_import' ORDER BY s.seq LIMIT 1),
                (SELECT s.name FROM steps s WHERE s.build_id = b.id AND s.outcome = 'failed' ORDER BY s.seq LIMIT 1))
-    END";
+    END,
+    (SELECT group_concat(COALESCE(s.error, s.name || ': failed'), '; ') FROM steps s
+      WHERE s.build_id = b.id AND s.kind = 'cache_import' AND s.outcome = 'failed'),
+    (SELECT max(capture_wall_ns) FROM sources s WHERE s.build_id = b.id)";
 
 impl Store {
     /// Builds matching `filter`, oldest first (builds without a start time last).
@@ -288,6 +298,8 @@ fn build_row(r: &Row<'_>) -> rusqlite::Result<Result<BuildRow, String>> {
         canceled_count: r.get(13)?,
         lazy_miss_count: r.get(14)?,
         failed_step: r.get(15)?,
+        cache_import_error: r.get(16)?,
+        capture_wall_ns: r.get(17)?,
         labels: BTreeMap::new(),
     }))
 }

@@ -13,10 +13,16 @@ pub const TABLES: &[&str] = &[
     "cache_operations",
     "cache_layers",
     "sources",
+    "build_inputs",
+    "build_args",
 ];
 
+/// Tables shared by builds (not keyed by `build_id`): rows are added, never changed, and
+/// `merge` copies the ones the team database lacks.
+pub const SHARED_TABLES: &[&str] = &["context_nodes"];
+
 /// Each entry migrates from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1];
+pub const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build of buildprof writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -133,6 +139,40 @@ CREATE TABLE sources (
 ) WITHOUT ROWID;
 "#;
 
+/// Build inputs (issue 14): the Dockerfile and its stage graph, build args, and the context
+/// manifest as a tree of directory nodes shared by builds.
+const V2: &str = r#"
+ALTER TABLE sources ADD COLUMN capture_wall_ns INTEGER;
+
+CREATE TABLE build_inputs (
+    build_id          TEXT PRIMARY KEY REFERENCES builds (id) ON DELETE CASCADE,
+    context           TEXT,
+    dockerfile_path   TEXT,
+    dockerfile_hash   TEXT,
+    dockerfile_text   TEXT,
+    stage_graph       TEXT,
+    context_root      TEXT,
+    context_files     INTEGER,
+    context_bytes     INTEGER,
+    arg_values_stored INTEGER NOT NULL,
+    base_images       TEXT NOT NULL DEFAULT '[]',
+    notes             TEXT NOT NULL DEFAULT '[]'
+) WITHOUT ROWID;
+
+CREATE TABLE build_args (
+    build_id   TEXT NOT NULL REFERENCES build_inputs (build_id) ON DELETE CASCADE,
+    name       TEXT NOT NULL,
+    value_hash TEXT,
+    value      TEXT,
+    PRIMARY KEY (build_id, name)
+) WITHOUT ROWID;
+
+CREATE TABLE context_nodes (
+    hash    TEXT PRIMARY KEY,
+    entries BLOB NOT NULL
+) WITHOUT ROWID;
+"#;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,7 +189,11 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        let mut listed: Vec<String> = TABLES.iter().map(|t| t.to_string()).collect();
+        let mut listed: Vec<String> = TABLES
+            .iter()
+            .chain(SHARED_TABLES)
+            .map(|t| t.to_string())
+            .collect();
         listed.sort();
         tables.sort();
         assert_eq!(listed, tables);

@@ -8,11 +8,14 @@ use crate::event::Nanos;
 use crate::model::{Build, Outcome, StepKind};
 
 /// Where a build came from (recorded in `sources`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SourceInfo {
     pub path: String,
     pub bytes: u64,
     pub ingested_at: Nanos,
+    /// A live capture's wall time: the wrapped command's run (`record`, experiment command
+    /// variants, `ingest - --tee`) or the Engine API call (`build`). None for files.
+    pub capture_wall_ns: Option<i64>,
 }
 
 /// What a live capture left in the database.
@@ -31,6 +34,7 @@ impl SourceInfo {
             path: path.into(),
             bytes,
             ingested_at: crate::time::now_ns(),
+            capture_wall_ns: None,
         }
     }
 }
@@ -159,8 +163,8 @@ fn store_build(
         lab.execute(params![build.id, k, v])?;
     }
     tx.execute(
-        "INSERT OR IGNORE INTO sources (build_id, path, format, bytes, ingested_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![build.id, source.path, build.format.as_str(), source.bytes as i64, source.ingested_at],
+        "INSERT OR IGNORE INTO sources (build_id, path, format, bytes, ingested_at, capture_wall_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![build.id, source.path, build.format.as_str(), source.bytes as i64, source.ingested_at, source.capture_wall_ns],
     )?;
     Ok(if exists {
         Inserted::Existing

@@ -2,6 +2,7 @@
 
 mod dockerbuild;
 mod fuzz_regressions;
+mod outcomes;
 mod robustness;
 mod store_batches;
 mod traces;

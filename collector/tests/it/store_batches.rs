@@ -38,6 +38,7 @@ fn source() -> SourceInfo {
         path: "input".into(),
         bytes: 1,
         ingested_at: 7,
+        capture_wall_ns: None,
     }
 }
 

@@ -139,38 +139,7 @@ fn step_span(
     let known = step.started_at.is_some() && step.finished_at.is_some();
     let start = step.started_at.unwrap_or(fallback);
     let end = step.finished_at.unwrap_or(start).max(start);
-    let mut attributes = vec![
-        kv("buildprof.step.seq", int(i64::from(step.seq))),
-        kv("buildprof.step.digest", text(&step.digest)),
-        kv("buildprof.step.kind", text(step.kind.as_str())),
-        kv("buildprof.step.instruction", text(&clip(&step.instruction))),
-        kv("buildprof.outcome", text(step.outcome.as_str())),
-        kv("buildprof.cache_hit", bool_value(step.outcome.is_hit())),
-        kv("buildprof.lazy_miss", bool_value(step.lazy_miss)),
-        kv("buildprof.step.busy_ns", int(step.duration_ns)),
-        kv("buildprof.step.intervals", int(step.intervals.len() as i64)),
-        kv("buildprof.cache.pulled_bytes", int(step.pulled_bytes)),
-        kv(
-            "buildprof.cache.pulled_layers",
-            int(i64::from(step.pulled_layers)),
-        ),
-        kv("buildprof.cache.pull_ns", int(step.pull_ns)),
-        kv(
-            "buildprof.cache.layers_written",
-            int(i64::from(step.layers_written)),
-        ),
-        kv("buildprof.step.log_lines", int(step.log_lines as i64)),
-        kv("buildprof.step.log_bytes", int(step.log_bytes as i64)),
-    ];
-    if let Some(stage) = &step.stage {
-        attributes.push(kv("buildprof.step.stage", text(stage)));
-    }
-    if let Some(p) = &step.platform {
-        attributes.push(kv("buildprof.step.platform", text(p)));
-    }
-    if !known {
-        attributes.push(kv("buildprof.step.time_unknown", bool_value(true)));
-    }
+    let attributes = step_attributes(step, known);
     let status = match step.outcome {
         Outcome::Failed => error_status(step.error.as_deref().unwrap_or("step failed")),
         _ => Status::default(),
@@ -203,6 +172,43 @@ fn step_span(
         status: Some(status),
         ..Default::default()
     }
+}
+
+/// A step's span attributes: its identity, outcome, time, cache transfer and log volume.
+fn step_attributes(step: &Step, known: bool) -> Vec<KeyValue> {
+    let mut attributes = vec![
+        kv("buildprof.step.seq", int(i64::from(step.seq))),
+        kv("buildprof.step.digest", text(&step.digest)),
+        kv("buildprof.step.kind", text(step.kind.as_str())),
+        kv("buildprof.step.instruction", text(&clip(&step.instruction))),
+        kv("buildprof.outcome", text(step.outcome.as_str())),
+        kv("buildprof.cache_hit", bool_value(step.outcome.is_hit())),
+        kv("buildprof.lazy_miss", bool_value(step.lazy_miss)),
+        kv("buildprof.step.busy_ns", int(step.duration_ns)),
+        kv("buildprof.step.intervals", int(step.intervals.len() as i64)),
+        kv("buildprof.cache.pulled_bytes", int(step.pulled_bytes)),
+        kv(
+            "buildprof.cache.pulled_layers",
+            int(i64::from(step.pulled_layers)),
+        ),
+        kv("buildprof.cache.pull_ns", int(step.pull_ns)),
+        kv(
+            "buildprof.cache.layers_written",
+            int(i64::from(step.layers_written)),
+        ),
+        kv("buildprof.step.log_lines", int(step.log_lines as i64)),
+        kv("buildprof.step.log_bytes", int(step.log_bytes as i64)),
+    ];
+    if let Some(stage) = &step.stage {
+        attributes.push(kv("buildprof.step.stage", text(stage)));
+    }
+    if let Some(p) = &step.platform {
+        attributes.push(kv("buildprof.step.platform", text(p)));
+    }
+    if !known {
+        attributes.push(kv("buildprof.step.time_unknown", bool_value(true)));
+    }
+    attributes
 }
 
 /// The steps of the build that `step` takes as inputs (by digest), itself excluded.

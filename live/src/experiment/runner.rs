@@ -16,6 +16,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use super::spec::{EngineVariant, FileChange, Spec, Variant, VariantKind};
 use crate::build::{build_once, source_of};
+use crate::inputs::{hash_cache_beside, InputsRequest};
 use crate::view::CaptureView;
 
 /// What an experiment run produced.
@@ -26,6 +27,47 @@ pub struct ExperimentRun {
     pub interrupted: bool,
     /// What stopped the experiment early, if anything did.
     pub error: Option<anyhow::Error>,
+}
+
+/// A variant some of whose builds did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedVariant {
+    pub variant: String,
+    pub failed: usize,
+    pub recorded: usize,
+    /// The first such build's error (or status), on one line.
+    pub first_error: String,
+}
+
+impl ExperimentRun {
+    /// The variants with builds that did not succeed, in the order of their first build.
+    pub fn failed_variants(&self) -> Vec<FailedVariant> {
+        let mut out: Vec<FailedVariant> = Vec::new();
+        for (variant, build) in &self.recorded {
+            let i = match out.iter().position(|f| &f.variant == variant) {
+                Some(i) => i,
+                None => {
+                    out.push(FailedVariant {
+                        variant: variant.clone(),
+                        failed: 0,
+                        recorded: 0,
+                        first_error: String::new(),
+                    });
+                    out.len() - 1
+                }
+            };
+            let f = &mut out[i];
+            f.recorded += 1;
+            if build.status != BuildStatus::Succeeded {
+                f.failed += 1;
+                if f.first_error.is_empty() {
+                    f.first_error = crate::build::failure_reason(build);
+                }
+            }
+        }
+        out.retain(|f| f.failed > 0);
+        out
+    }
 }
 
 pub struct Runner<'a> {
@@ -91,20 +133,8 @@ impl Runner<'_> {
             view.reset(&format!("{} #{rep}", variant.name));
             match self.run_one(variant, rep, &view) {
                 Ok(Some(build)) => {
-                    let line = format!(
-                        "{} rep {rep}: {} {}, {} executed, {} cached{}",
-                        variant.name,
-                        &build.id[..12],
-                        build.status.as_str(),
-                        build.counts().executed,
-                        build.counts().cached + build.counts().pulled,
-                        build
-                            .duration_ns
-                            .map(|d| format!(", {:.2}s", d as f64 / 1e9))
-                            .unwrap_or_default()
-                    );
                     if !self.quiet {
-                        view.println(&line);
+                        view.println(&build_line(&variant.name, rep, &build));
                     }
                     report.recorded.push((variant.name.clone(), build));
                     overall.inc(1);
@@ -165,7 +195,7 @@ impl Runner<'_> {
             let cmd = RecordedCommand {
                 argv: argv.iter().map(Into::into).collect(),
                 env: Vec::new(),
-                cwd: Some(self.spec.workdir.clone()),
+                cwd: Some(self.spec.context.clone()),
             };
             let (status, tail) = cmd
                 .run_plain()
@@ -181,11 +211,13 @@ impl Runner<'_> {
                 );
             }
         }
+        let request = self.inputs_for(v);
+        let inputs = (!request.is_empty()).then(|| request.start(self.options.redactor.clone()));
         let build = match &v.kind {
             VariantKind::Engine(e) => self.engine_build(v, e, view)?,
             VariantKind::Command { argv, env } => self.command_build(argv, env, view)?,
         };
-        let Some(build) = build else {
+        let Some((build, wall_ns)) = build else {
             return Ok(None);
         };
         let mut labels = self.spec.labels.clone();
@@ -194,12 +226,64 @@ impl Runner<'_> {
         labels.push(("variant".into(), v.name.clone()));
         labels.push(("rep".into(), rep.to_string()));
         let mut builds = [build];
-        let source = SourceInfo::now(builds[0].source.clone(), 0);
+        let source = SourceInfo {
+            capture_wall_ns: Some(wall_ns),
+            ..SourceInfo::now(builds[0].source.clone(), 0)
+        };
         for stored in self.store.insert_labelled(&mut builds, &labels, &source) {
             stored?;
         }
         let [build] = builds;
+        if let Some(job) = inputs {
+            let mut inputs = job.finish();
+            if let Some(engine) = self.engine {
+                for b in &mut inputs.base_images {
+                    b.id = self.rt.block_on(engine.image_id(&b.reference));
+                }
+            }
+            // Inputs are for `why`; an experiment build stays stored when they cannot be.
+            if let Err(e) = self.store.insert_inputs(&build.id, &inputs) {
+                eprintln!(
+                    "warning: the inputs of build {} were not stored: {e}",
+                    build.id
+                );
+            }
+        }
         Ok(Some(build))
+    }
+
+    /// The inputs of variant `v`'s build: the spec's context, Dockerfile and build args with the
+    /// variant's own, or what a command variant's `docker build` line names (from the workdir).
+    fn inputs_for(&self, v: &Variant) -> InputsRequest {
+        match &v.kind {
+            VariantKind::Engine(e) => {
+                let mut args: Vec<(String, String)> = self.spec.build_args.clone();
+                for (k, val) in &e.build_args {
+                    args.retain(|(bk, _)| bk != k);
+                    args.push((k.clone(), val.clone()));
+                }
+                InputsRequest {
+                    context: Some(self.spec.context.clone()),
+                    dockerfile: e
+                        .dockerfile
+                        .clone()
+                        .or_else(|| self.spec.dockerfile.clone()),
+                    build_args: args.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+                    hash_cache: Some(hash_cache_beside(Path::new(self.store.path()))),
+                    ..InputsRequest::default()
+                }
+            }
+            VariantKind::Command { argv, .. } => {
+                let mut r = InputsRequest::default();
+                r.complete_from(&argv.iter().map(Into::into).collect::<Vec<_>>());
+                // Command variants run in the spec's context: their paths are relative to it.
+                let workdir = &self.spec.context;
+                r.context = r.context.map(|c| workdir.join(c));
+                r.dockerfile = r.dockerfile.map(|f| workdir.join(f));
+                r.hash_cache = Some(hash_cache_beside(Path::new(self.store.path())));
+                r
+            }
+        }
     }
 
     fn engine_build(
@@ -207,7 +291,7 @@ impl Runner<'_> {
         v: &Variant,
         e: &EngineVariant,
         view: &CaptureView,
-    ) -> Result<Option<Build>> {
+    ) -> Result<Option<(Build, i64)>> {
         let engine = self.engine.ok_or_else(|| anyhow!("no engine connected"))?;
         let mut req = crate::BuildRequest {
             context: self.spec.context.clone(),
@@ -271,7 +355,7 @@ impl Runner<'_> {
             .cloned()
             .ok_or_else(|| anyhow!("the engine sent no build progress"))?;
         build.source = source_of(engine, &req);
-        Ok(Some(build))
+        Ok(Some((build, capture_wall(&built.capture))))
     }
 
     fn command_build(
@@ -279,11 +363,11 @@ impl Runner<'_> {
         argv: &[String],
         env: &[(String, String)],
         view: &CaptureView,
-    ) -> Result<Option<Build>> {
+    ) -> Result<Option<(Build, i64)>> {
         let cmd = RecordedCommand {
             argv: argv.iter().map(Into::into).collect(),
             env: env.iter().map(|(k, v)| (k.into(), v.into())).collect(),
-            cwd: Some(self.spec.workdir.clone()),
+            cwd: Some(self.spec.context.clone()),
         };
         let config = CaptureConfig {
             source: self
@@ -300,7 +384,7 @@ impl Runner<'_> {
             return Ok(None);
         }
         match run.capture.builds.last() {
-            Some(b) => Ok(Some(b.clone())),
+            Some(b) => Ok(Some((b.clone(), capture_wall(&run.capture)))),
             None => bail!(
                 "`{}` printed no BuildKit progress (exit {}; use --progress=plain or rawjson): {}",
                 cmd.display(),
@@ -309,6 +393,27 @@ impl Runner<'_> {
             ),
         }
     }
+}
+
+/// The wall time of a live capture: the command's run, or the Engine API call.
+fn capture_wall(c: &crate::capture::CaptureOutcome) -> i64 {
+    c.finished_at - c.started_at
+}
+
+/// "max rep 2: 3f2a9c0e1b7d succeeded, 4 executed, 9 cached, 3.21s".
+fn build_line(variant: &str, rep: u32, build: &Build) -> String {
+    let c = build.counts();
+    format!(
+        "{variant} rep {rep}: {} {}, {} executed, {} cached{}",
+        &build.id[..12.min(build.id.len())],
+        build.status.as_str(),
+        c.executed,
+        c.cached + c.pulled,
+        build
+            .duration_ns
+            .map(|d| format!(", {:.2}s", d as f64 / 1e9))
+            .unwrap_or_default()
+    )
 }
 
 fn last_line(text: &str) -> &str {

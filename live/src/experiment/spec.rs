@@ -17,7 +17,8 @@
 //! change = { append = "src/app.py" }
 //!
 //! [[variant]]
-//! name = "max"                 # any build command, recorded as `buildprof record` does
+//! name = "max"                 # any build command, recorded as `buildprof record` does;
+//!                              # it and `before` run in the context folder
 //! before = ["docker", "buildx", "prune", "-af"]
 //! command = ["docker", "buildx", "build", "--progress=plain",
 //!            "--cache-to", "type=registry,ref=reg/app:max,mode=max",
@@ -41,8 +42,6 @@ pub struct Spec {
     pub network: Option<String>,
     pub build_args: Vec<(String, String)>,
     pub labels: Vec<(String, String)>,
-    /// Where commands run (the spec file's directory, else the working directory).
-    pub workdir: PathBuf,
     pub variants: Vec<Variant>,
 }
 
@@ -239,13 +238,20 @@ impl Spec {
         if reps == 0 {
             bail!("--reps must be at least 1");
         }
+        let context = cli
+            .context
+            .or_else(|| d.context.map(|c| base_dir.join(c)))
+            .unwrap_or_else(|| base_dir.clone());
+        if !context.is_dir() {
+            bail!(
+                "the experiment's context {} is not a folder (set `context` in the spec, relative to it, or --context)",
+                context.display()
+            );
+        }
         Ok(Spec {
             id: cli.id.or(d.id),
             reps,
-            context: cli
-                .context
-                .or_else(|| d.context.map(|c| base_dir.join(c)))
-                .unwrap_or_else(|| PathBuf::from(".")),
+            context,
             dockerfile: cli
                 .dockerfile
                 .or_else(|| d.dockerfile.map(|f| base_dir.join(f))),
@@ -253,7 +259,6 @@ impl Spec {
             network: cli.network.or(d.network),
             build_args,
             labels,
-            workdir: base_dir,
             variants,
         })
     }
@@ -421,6 +426,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("exp.toml");
         std::fs::write(&p, toml_text).unwrap();
+        std::fs::create_dir(dir.path().join("app")).unwrap();
         Spec::load(Some(&p), cli)
     }
 

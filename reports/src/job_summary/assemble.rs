@@ -3,13 +3,14 @@
 //! summary's units, and names for the step classes.
 
 use analyzer::busts::BuildBusts;
-use analyzer::busts::BustCause;
 use analyzer::metrics::BuildMetrics;
 use analyzer::totals::BaselineMedians;
+use analyzer::why::{Cause, Why};
 use collector::model::{Build, Step};
 use collector::time::{format_rfc3339, ns_to_ms};
 
 use super::model::{Baseline, JobSummary, StageBust, StepTime};
+use crate::render::cause::{cause_name, cause_phrase, import_failure};
 use crate::timeline::{step_title, StepClass};
 
 /// What [`job_summary`] is made from.
@@ -17,6 +18,7 @@ pub struct SummaryInputs<'a> {
     pub build: &'a Build,
     pub metrics: Option<&'a BuildMetrics>,
     pub busts: Option<&'a BuildBusts>,
+    pub why: Option<&'a Why>,
     /// `KEY=VALUE` of the baseline, and the metrics of its recent builds (this one excluded).
     pub baseline_label: Option<String>,
     pub baseline: &'a [BuildMetrics],
@@ -38,10 +40,8 @@ pub fn job_summary(i: &SummaryInputs<'_>) -> JobSummary {
             .map(|x| StageBust {
                 stage: x.stage.clone(),
                 instruction: x.instruction.clone(),
-                cause: match x.cause {
-                    BustCause::Changed => "changed".into(),
-                    BustCause::LazyMiss => "lazy_miss".into(),
-                },
+                cause: cause_name(x.cause).into(),
+                why: cause_phrase(x, bb),
                 steps_rerun: x.reran_steps,
                 cost_ms: x.rerun_ms.round() as i64,
             })
@@ -79,6 +79,11 @@ pub fn job_summary(i: &SummaryInputs<'_>) -> JobSummary {
         status: b.status.as_str().into(),
         error: b.error.clone(),
         failed_step: b.failed_step().map(|s| s.name.clone()),
+        cache_import_failures: b
+            .failed_cache_imports()
+            .into_iter()
+            .map(|(r, e)| import_failure(r, e))
+            .collect(),
         started_at: b.started_at.map(format_rfc3339),
         wall_ms,
         labels: b.labels.clone(),
@@ -89,6 +94,15 @@ pub fn job_summary(i: &SummaryInputs<'_>) -> JobSummary {
         lazy_misses: c.lazy_miss,
         hit_ratio,
         busts,
+        why: i.why.map(|w| {
+            w.busts
+                .iter()
+                .filter(|x| x.cause != Cause::UpstreamChanged)
+                .cloned()
+                .collect()
+        }),
+        import_failures: i.why.map(|w| w.import_failures.clone()).unwrap_or_default(),
+        ran_cold: c.cached + c.pulled == 0,
         slowest_steps,
         baseline,
     }

@@ -9,6 +9,7 @@ pub mod model;
 
 use analyzer::busts::build_busts;
 use analyzer::metrics::{build_metrics, BuildMetrics, MetricsOptions};
+use analyzer::why::why_build;
 use analyzer::{AnalyzeError, Scope};
 use collector::model::Build;
 use collector::store::{BuildFilter, Store, StoreError};
@@ -58,12 +59,14 @@ pub fn summarize(store: &Store, request: &SummaryRequest) -> Result<JobSummary, 
     .ok()
     .and_then(|mut m| m.pop());
     let busts = build_busts(conn, &id).ok();
+    let why = why_build(conn, &id, None).ok();
     let baseline = baseline_builds(store, &build, request)?;
     let (key, value) = &request.baseline_label;
     Ok(job_summary(&SummaryInputs {
         build: &build,
         metrics: metrics.as_ref(),
         busts: busts.as_ref(),
+        why: why.as_ref(),
         baseline_label: Some(format!("{key}={value}")),
         baseline: &baseline,
     }))

@@ -14,6 +14,9 @@ pub struct JobSummary {
     pub status: String,
     pub error: Option<String>,
     pub failed_step: Option<String>,
+    /// One sentence per failed cache import ("cache import of REF failed: ...; this build ran
+    /// without that cache"); empty when every import worked.
+    pub cache_import_failures: Vec<String>,
     pub started_at: Option<String>,
     pub wall_ms: Option<i64>,
     pub labels: BTreeMap<String, String>,
@@ -26,6 +29,12 @@ pub struct JobSummary {
     pub hit_ratio: Option<f64>,
     /// Where the cache broke, per stage, costliest first; null when it could not be worked out.
     pub busts: Option<Vec<StageBust>>,
+    /// Why the steps that ran missed the cache: the root causes (not `upstream_changed`),
+    /// costliest first; null when it could not be worked out.
+    pub why: Option<Vec<analyzer::why::WhyBust>>,
+    /// Cache imports that failed, and whether the build then ran cold (no hit at all).
+    pub import_failures: Vec<analyzer::why::ImportFailure>,
+    pub ran_cold: bool,
     /// The longest steps of this build, slowest first.
     pub slowest_steps: Vec<StepTime>,
     pub baseline: Option<Baseline>,
@@ -36,8 +45,11 @@ pub struct JobSummary {
 pub struct StageBust {
     pub stage: Option<String>,
     pub instruction: String,
-    /// `changed` (its instruction or inputs changed) or `lazy_miss` (reported cached, then ran).
+    /// `changed` (its instruction or inputs changed), `not_in_cache` (unchanged since the
+    /// compared build: the cache lacked it) or `lazy_miss` (reported cached, then ran).
     pub cause: String,
+    /// The cause in words, naming the imported cache and its mode when known.
+    pub why: String,
     pub steps_rerun: u32,
     pub cost_ms: i64,
 }

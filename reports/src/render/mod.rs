@@ -7,6 +7,7 @@
 //! Renderers turn result structs into bytes or text; they never see a DataFrame or a database,
 //! and the caller decides where the bytes go.
 
+pub mod cause;
 pub mod chart;
 pub mod document;
 pub mod escape;
@@ -15,6 +16,7 @@ mod html;
 mod json;
 pub mod layout;
 mod markdown;
+pub mod reason;
 pub mod table;
 pub mod terminal;
 

@@ -6,19 +6,20 @@
 use std::collections::BTreeMap;
 
 use analyzer::busts::BustSummary;
-use analyzer::compare::Comparison;
 use analyzer::metrics::BuildMetrics;
 use analyzer::steps::StepStats;
 use analyzer::totals::Totals;
 use analyzer::trends::{TrendRow, Trends};
+use analyzer::why::CauseBreakdown;
 use collector::model::Build;
 use collector::store::BuildRow;
 use collector::time::format_rfc3339;
 
 use super::model::{
-    BuildPoint, CacheBust, Change, Headline, Report, ReportPeriod, SlowStep, StrategyGroup,
-    StrategyTable, Week,
+    cause_label, BuildPoint, CacheBust, CauseTime, Change, Headline, Report, ReportPeriod,
+    SlowStep, StrategyGroup, StrategyTable, Week,
 };
+use super::strategies::PartComparison;
 use crate::timeline::Timeline;
 
 const DAY_NS: i64 = 86_400 * 1_000_000_000;
@@ -67,9 +68,13 @@ pub struct ReportInputs<'a> {
     pub trends: &'a Trends,
     pub trend_since: i64,
     pub busts: &'a BustSummary,
+    pub causes: &'a CauseBreakdown,
+    /// `(explained, of)` when the causes cover only the most recent builds that ran steps.
+    pub cause_sample: Option<(usize, usize)>,
     pub steps: &'a StepStats,
-    /// The period's builds compared by [`strategy_label`], when they have one.
-    pub comparison: Option<&'a Comparison>,
+    /// The period's builds compared by [`strategy_label`], one comparison per experiment (or
+    /// scenario) when they come from several; empty when there is no such label.
+    pub comparisons: &'a [PartComparison],
     /// The period's slowest build, loaded whole.
     pub slowest_build: Option<&'a Build>,
 }
@@ -97,9 +102,29 @@ pub fn report(i: &ReportInputs<'_>) -> Report {
         headline: headline(i.current, i.previous),
         weeks: weeks(i.trends, i.trend_since, i.until),
         builds: builds(i.current, &groups),
-        cache_busts: cache_busts(i.busts),
+        cache_busts: cache_busts(i.busts, i.causes),
+        rerun_by_cause: i
+            .causes
+            .causes
+            .iter()
+            .map(|c| CauseTime {
+                label: cause_label(&c.cause).into(),
+                cause: c.cause.clone(),
+                busts: c.busts,
+                rerun_ms: c.rerun_ms,
+                share: c.share,
+            })
+            .collect(),
         slowest_steps: slowest_steps(i.steps),
-        strategies: i.comparison.map(|c| strategies(c, i.current, &groups)),
+        strategies: match i.comparisons {
+            [one] => Some(strategies(one, i.current, &groups)),
+            _ => None,
+        },
+        strategy_tables: i
+            .comparisons
+            .iter()
+            .map(|c| strategies(c, i.current, &groups))
+            .collect(),
         slowest_build: i.slowest_build.map(Timeline::from_build),
         notes: notes(i),
     }
@@ -170,21 +195,30 @@ fn weeks(trends: &Trends, trend_since: i64, until: i64) -> Vec<Week> {
 
 /// Which strategy group each build of the period is in (by the comparison's label).
 struct StrategyGroups<'a> {
-    key: Option<String>,
+    /// Per comparison: its part (label key and value, or the whole period) and its label.
+    keys: Vec<(Option<(String, String)>, String)>,
     labels: BTreeMap<&'a str, &'a BTreeMap<String, String>>,
 }
 
 impl<'a> StrategyGroups<'a> {
     fn of(i: &ReportInputs<'a>) -> StrategyGroups<'a> {
         StrategyGroups {
-            key: i.comparison.map(|c| c.by.clone()),
+            keys: i
+                .comparisons
+                .iter()
+                .map(|c| (c.part.clone(), c.comparison.by.clone()))
+                .collect(),
             labels: i.rows.iter().map(|r| (r.id.as_str(), &r.labels)).collect(),
         }
     }
 
+    /// The build's group in the comparison of its part.
     fn group_of(&self, id: &str) -> Option<String> {
-        let key = self.key.as_deref()?;
-        self.labels.get(id).and_then(|l| l.get(key)).cloned()
+        let labels = self.labels.get(id)?;
+        self.keys.iter().find_map(|(part, key)| {
+            let in_part = part.as_ref().is_none_or(|(k, v)| labels.get(k) == Some(v));
+            in_part.then(|| labels.get(key).cloned()).flatten()
+        })
     }
 }
 
@@ -202,7 +236,14 @@ fn builds(current: &[BuildMetrics], groups: &StrategyGroups<'_>) -> Vec<BuildPoi
         .collect()
 }
 
-fn cache_busts(busts: &BustSummary) -> Vec<CacheBust> {
+fn cache_busts(busts: &BustSummary, causes: &CauseBreakdown) -> Vec<CacheBust> {
+    let cause_of = |stage: &Option<String>, instruction: &str| {
+        causes
+            .by_step
+            .iter()
+            .find(|c| &c.stage == stage && c.instruction == instruction)
+            .map(|c| c.cause.clone())
+    };
     busts
         .instructions
         .iter()
@@ -215,6 +256,7 @@ fn cache_busts(busts: &BustSummary) -> Vec<CacheBust> {
             median_reran_steps: b.median_reran_steps,
             total_rerun_ms: whole_ms(b.total_rerun_ms),
             median_rerun_ms: whole_ms(b.median_rerun_ms),
+            cause: cause_of(&b.stage, &b.instruction),
         })
         .collect()
 }
@@ -239,17 +281,22 @@ fn slowest_steps(steps: &StepStats) -> Vec<SlowStep> {
 
 /// The comparison's groups, each with the pooled hit ratio of its succeeded builds.
 fn strategies(
-    c: &Comparison,
+    part: &PartComparison,
     current: &[BuildMetrics],
     groups: &StrategyGroups<'_>,
 ) -> StrategyTable {
+    let c = &part.comparison;
+    let in_part = |id: &str| match &part.part {
+        Some((k, v)) => groups.labels.get(id).and_then(|l| l.get(k)) == Some(v),
+        None => true,
+    };
     let rows = c
         .groups
         .iter()
         .map(|g| {
             let members: Vec<&BuildMetrics> = current
                 .iter()
-                .filter(|m| m.status == "succeeded")
+                .filter(|m| m.status == "succeeded" && in_part(&m.id))
                 .filter(|m| groups.group_of(&m.id).as_deref() == Some(g.value.as_str()))
                 .collect();
             let steps: u64 = members.iter().map(|m| m.instruction_steps as u64).sum();
@@ -271,6 +318,7 @@ fn strategies(
         .collect();
     StrategyTable {
         label: c.by.clone(),
+        part: part.part.as_ref().map(|(k, v)| format!("{k} {v}")),
         baseline: Some(c.baseline.clone()),
         groups: rows,
     }
@@ -279,6 +327,11 @@ fn strategies(
 /// What the reader should know about the figures.
 fn notes(i: &ReportInputs<'_>) -> Vec<String> {
     let mut notes = Vec::new();
+    if let Some((n, of)) = i.cause_sample {
+        notes.push(format!(
+            "The causes of re-run time are worked out for the {n} most recent of the period's {of} builds that ran steps."
+        ));
+    }
     let without_history: u32 = i.current.iter().map(|m| m.hits_without_history).sum();
     if without_history > 0 {
         notes.push(format!(
@@ -294,6 +347,47 @@ fn notes(i: &ReportInputs<'_>) -> Vec<String> {
     }
     if i.current.is_empty() {
         notes.push("No builds started in this period.".into());
+    }
+    notes.extend(import_failures(i.rows));
+    notes
+}
+
+/// Distinct import errors the notes name at most.
+const IMPORT_NOTES: usize = 5;
+
+/// Builds whose cache import failed (they ran without that cache), one note per distinct
+/// error with how many builds it hit and the latest of them; the rest counted.
+fn import_failures(rows: &[BuildRow]) -> Vec<String> {
+    let mut by_error: Vec<(String, usize, &str)> = Vec::new();
+    for r in rows.iter().rev() {
+        let Some(error) = r.cache_import_error.as_deref() else {
+            continue;
+        };
+        let first = error.lines().next().unwrap_or("").to_string();
+        match by_error.iter_mut().find(|(e, _, _)| *e == first) {
+            Some(entry) => entry.1 += 1,
+            None => by_error.push((first, 1, r.id.as_str())),
+        }
+    }
+    by_error.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut notes: Vec<String> = by_error
+        .iter()
+        .take(IMPORT_NOTES)
+        .map(|(error, n, latest)| {
+            let short: String = latest.chars().take(12).collect();
+            let builds = if *n == 1 {
+                "1 build".to_string()
+            } else {
+                format!("{n} builds")
+            };
+            format!("{builds} ran without a cache they tried to import: {error} (latest: {short}).")
+        })
+        .collect();
+    let rest: usize = by_error.iter().skip(IMPORT_NOTES).map(|e| e.1).sum();
+    if rest > 0 {
+        notes.push(format!(
+            "{rest} more builds ran without a cache they tried to import, with other errors."
+        ));
     }
     notes
 }

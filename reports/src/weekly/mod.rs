@@ -7,14 +7,15 @@
 
 pub mod assemble;
 pub mod model;
+pub mod strategies;
 
 use std::path::{Path, PathBuf};
 
 use analyzer::busts::bust_summary;
-use analyzer::compare::{compare, CompareOptions};
 use analyzer::metrics::{build_metrics, MetricsOptions};
 use analyzer::steps::{step_stats, StepsOptions};
 use analyzer::trends::{trends, Period, TrendsOptions};
+use analyzer::why::cause_breakdown;
 use analyzer::{AnalyzeError, Scope};
 use collector::store::{BuildFilter, Store, StoreError};
 
@@ -32,6 +33,8 @@ const TREND_WEEKS: i64 = 12;
 const WEEK_NS: i64 = 7 * 86_400 * 1_000_000_000;
 /// Rows of the cache-bust and slowest-step tables.
 const TOP: usize = 10;
+/// Builds whose busts the report explains (the most recent of the period that ran steps).
+const CAUSE_BUILDS: usize = 100;
 
 /// What to report on and where to write it.
 #[derive(Debug, Clone)]
@@ -43,6 +46,8 @@ pub struct ReportPlan {
     pub out: PathBuf,
     pub formats: Vec<ReportFormat>,
     pub png: bool,
+    /// The strategy tables' baseline group, where it exists (`report --baseline`).
+    pub baseline: Option<String>,
 }
 
 /// Why a report could not be made or written.
@@ -112,10 +117,24 @@ pub fn make_report(store: &Store, plan: &ReportPlan, now: i64) -> Result<Report,
     )
     .map_err(analysis("computing step statistics"))?;
     let rows = store.list_builds(&period.builds)?;
+    // Causes need `why` per build, which reads each build's history: bounded to the most recent
+    // builds that ran steps (a fully cached build has nothing to explain).
+    let ran: Vec<&collector::store::BuildRow> = rows
+        .iter()
+        .rev()
+        .filter(|r| r.executed_count + r.failed_count > 0)
+        .collect();
+    let ids: Vec<String> = ran
+        .iter()
+        .take(CAUSE_BUILDS)
+        .map(|r| r.id.clone())
+        .collect();
+    let causes =
+        cause_breakdown(conn, &ids).map_err(analysis("finding the causes of the busts"))?;
+    let cause_sample = (ran.len() > CAUSE_BUILDS).then_some((CAUSE_BUILDS, ran.len()));
     // A comparison needs a strategy-like label with two values; too few builds is not an error
-    // of the report, so the table is left out then.
-    let comparison = assemble::strategy_label(&rows)
-        .and_then(|by| compare(conn, &period, &CompareOptions::new(by)).ok());
+    // of the report, so the table is left out then. One per experiment when there are several.
+    let comparisons = strategies::comparisons(store, &period, &rows, plan.baseline.as_deref());
     let slowest = rows
         .iter()
         .filter(|r| r.duration_ns.is_some())
@@ -134,8 +153,10 @@ pub fn make_report(store: &Store, plan: &ReportPlan, now: i64) -> Result<Report,
         trends: &weekly,
         trend_since,
         busts: &busts,
+        causes: &causes,
+        cause_sample,
         steps: &steps,
-        comparison: comparison.as_ref(),
+        comparisons: &comparisons,
         slowest_build: slowest.as_ref(),
     }))
 }
@@ -209,6 +230,7 @@ pub fn latest_week_report(store: &Store, dir: &Path, now: i64) -> Result<PathBuf
         out: dir.to_path_buf(),
         formats: vec![ReportFormat::Html],
         png: false,
+        baseline: None,
     };
     let written = make_and_write(store, &plan, now)?;
     Ok(written

@@ -24,10 +24,15 @@ pub struct Report {
     pub builds: Vec<BuildPoint>,
     /// The instructions that busted the cache most in the period, costliest first.
     pub cache_busts: Vec<CacheBust>,
+    /// The period's re-run time by cause (`buildprof why` over its builds), costliest first.
+    pub rerun_by_cause: Vec<CauseTime>,
     /// The step identities (stage + instruction) that took longest to run, slowest first.
     pub slowest_steps: Vec<SlowStep>,
-    /// Builds grouped by a strategy-like label, when the period's builds carry one.
+    /// Builds grouped by a strategy-like label, when the period's builds carry one and come
+    /// from one experiment (null when there are several: see `strategy_tables`).
     pub strategies: Option<StrategyTable>,
+    /// One strategy table per experiment (or scenario) of the period, or the one table.
+    pub strategy_tables: Vec<StrategyTable>,
     /// The slowest build of the period, step by step on a time line.
     pub slowest_build: Option<Timeline>,
     /// Caveats a reader needs (missing data, figures that could not be computed).
@@ -136,6 +141,37 @@ pub struct CacheBust {
     /// Time the re-run steps took, over all busts.
     pub total_rerun_ms: i64,
     pub median_rerun_ms: i64,
+    /// The cause that cost most re-run time here (`source_files_changed`,
+    /// `cache_unavailable/cold_builder`, ...), when `why` found this instruction as a root cause.
+    pub cause: Option<String>,
+}
+
+/// Re-run time of one cause over the period.
+#[derive(Debug, Clone, Serialize)]
+pub struct CauseTime {
+    /// `source_files_changed`, `cache_unavailable/cold_builder`, ...
+    pub cause: String,
+    /// In words: `source changes`, `cold runners`, ...
+    pub label: String,
+    pub busts: u32,
+    pub rerun_ms: i64,
+    /// Of the period's re-run time, 0 to 1.
+    pub share: f64,
+}
+
+/// A cause key in words, for sentences and charts.
+pub fn cause_label(cause: &str) -> &'static str {
+    match cause {
+        "source_files_changed" => "source changes",
+        "instruction_changed" => "Dockerfile edits",
+        "base_image_changed" => "base image updates",
+        "build_arg_changed" => "build arg changes",
+        "cache_unavailable/cold_builder" => "cold runners",
+        "cache_unavailable/import_failed" => "failed cache imports",
+        "cache_unavailable/lazy_miss" => "lazy misses",
+        "cache_unavailable/evicted" => "evictions",
+        _ => "unknown causes",
+    }
 }
 
 /// A step identity (stage + instruction) and what its runs cost.
@@ -162,6 +198,8 @@ pub struct SlowStep {
 pub struct StrategyTable {
     /// The label key (`strategy`, `cache_mode`, ...).
     pub label: String,
+    /// The builds compared: `experiment e1` (or `scenario s`), null for the whole period.
+    pub part: Option<String>,
     pub baseline: Option<String>,
     pub groups: Vec<StrategyGroup>,
 }

@@ -17,6 +17,7 @@ fn plan(since: &str, until: &str) -> ReportPlan {
         out: std::env::temp_dir(),
         formats: Vec::new(),
         png: false,
+        baseline: None,
     }
 }
 
@@ -67,6 +68,52 @@ fn the_weekly_report_counts_the_period_and_compares_strategies() {
         median.ends_with(&format!("| {UNKNOWN} | no earlier data |")),
         "{median}"
     );
+}
+
+#[test]
+fn two_experiments_get_a_strategy_table_each_with_the_baseline_asked_for() {
+    // The current-engine captures of max and min, rawjson: repetition 1 as experiment `a`,
+    // repetition 2 as experiment `b` (4 builds per strategy in each).
+    let mut series: Vec<_> = builds("current-engine/containerd-store/")
+        .into_iter()
+        .filter(|b| b.source.ends_with(".rawjson"))
+        .filter(|b| ["max", "min"].contains(&b.labels["strategy"].as_str()))
+        .filter(|b| b.labels["builder"] == "cold" && !b.labels.contains_key("dockerfile"))
+        // 065 seeds the branch scenario's main cache: not one of the two repetitions.
+        .filter(|b| !b.source.contains("/065-"))
+        .collect();
+    for b in &mut series {
+        let experiment = if b.labels["rep"] == "1" { "a" } else { "b" };
+        b.labels.insert("experiment".into(), experiment.into());
+    }
+    assert_eq!(series.len(), 16);
+    let store = store_of(&series);
+    let mut p = plan("2026-12-01T00:00:00Z", "2026-12-08T00:00:00Z");
+    p.baseline = Some("min".into());
+    let r = make_report(&store, &p, 0).unwrap();
+    assert!(r.strategies.is_none(), "no table pooling both experiments");
+    let parts: Vec<Option<&str>> = r
+        .strategy_tables
+        .iter()
+        .map(|t| t.part.as_deref())
+        .collect();
+    assert_eq!(parts, [Some("experiment a"), Some("experiment b")]);
+    for t in &r.strategy_tables {
+        assert_eq!(t.label, "strategy");
+        assert_eq!(t.baseline.as_deref(), Some("min"));
+        let n: Vec<(&str, u32)> = t.groups.iter().map(|g| (g.value.as_str(), g.n)).collect();
+        assert_eq!(n, [("min", 4), ("max", 4)], "{:?}", t.part);
+    }
+    let md = String::from_utf8(
+        MarkdownRenderer {
+            images: Images::None,
+        }
+        .render_report(&r)
+        .unwrap(),
+    )
+    .unwrap();
+    assert!(md.contains("## Strategies: experiment a"), "{md}");
+    assert!(md.contains("## Strategies: experiment b"), "{md}");
 }
 
 #[test]

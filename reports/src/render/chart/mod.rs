@@ -3,6 +3,7 @@
 //! the column-chart frame they share are in `frame`.
 
 mod builds;
+mod causes;
 mod frame;
 mod png;
 pub mod theme;
@@ -13,7 +14,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::timeline::Timeline;
-use crate::weekly::model::{BuildPoint, Week};
+use crate::weekly::model::{BuildPoint, CauseTime, Week};
 use theme::{Theme, INK_PLACEHOLDER};
 
 /// A chart could not be drawn.
@@ -35,6 +36,8 @@ pub enum ChartKind {
     WeeklyHits(Vec<Week>),
     /// Every build of the period, its wall time coloured by status.
     Builds(Vec<BuildPoint>),
+    /// The period's re-run time per cause of the busts.
+    RerunByCause(Vec<CauseTime>),
 }
 
 /// One chart with its file name stem, title and text alternative.
@@ -55,6 +58,7 @@ impl Chart {
             ChartKind::Waterfall(t) => waterfall::size(t),
             ChartKind::WeeklyWall(_) | ChartKind::WeeklyHits(_) => (560, 300),
             ChartKind::Builds(_) => (1120, 300),
+            ChartKind::RerunByCause(c) => (160 + 140 * c.len().max(2) as u32, 300),
         }
     }
 
@@ -101,6 +105,7 @@ impl Chart {
             ChartKind::WeeklyWall(w) => weekly::draw_wall(root, w, theme),
             ChartKind::WeeklyHits(w) => weekly::draw_hits(root, w, theme),
             ChartKind::Builds(b) => builds::draw(root, b, theme),
+            ChartKind::RerunByCause(c) => causes::draw(root, c, theme),
         };
         drawn.map_err(|e| self.error(e))
     }

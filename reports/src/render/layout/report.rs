@@ -5,10 +5,11 @@ use super::{day, metric, minute, table, Better, Unit};
 use crate::render::chart::{Chart, ChartKind};
 use crate::render::document::{Block, Doc, MetricSet, Span};
 use crate::render::fmt::{
-    duration_ms, opt_duration_ms, opt_percent, signed_duration_ms, signed_percent,
+    duration_ms, opt_duration_ms, opt_percent, signed_duration_ms, signed_percent, UNKNOWN,
 };
 use crate::render::table::Align;
 use crate::timeline::MAX_STEPS;
+use crate::weekly::model::cause_label;
 use crate::weekly::model::Report;
 
 /// The weekly report's sections.
@@ -168,6 +169,7 @@ fn busts(r: &Report, blocks: &mut Vec<Block>) {
             &[
                 ("Busted at", Align::Left),
                 ("Stage", Align::Left),
+                ("Cause", Align::Left),
                 ("Busts", Align::Right),
                 ("Lazy misses", Align::Right),
                 ("Builds", Align::Right),
@@ -181,6 +183,10 @@ fn busts(r: &Report, blocks: &mut Vec<Block>) {
             t.table.push(vec![
                 b.instruction.clone(),
                 b.stage.clone().unwrap_or_default(),
+                b.cause
+                    .as_deref()
+                    .map(|c| cause_label(c).to_string())
+                    .unwrap_or_else(|| "-".into()),
                 b.busts.to_string(),
                 b.lazy_misses.to_string(),
                 opt_percent(Some(b.share_of_builds)),
@@ -190,6 +196,32 @@ fn busts(r: &Report, blocks: &mut Vec<Block>) {
         }
         blocks.push(Block::Table(t));
     }
+    causes(r, blocks);
+}
+
+/// The period's re-run time by cause, in a sentence and a chart.
+fn causes(r: &Report, blocks: &mut Vec<Block>) {
+    if r.rerun_by_cause.is_empty() {
+        return;
+    }
+    let parts: Vec<String> = r
+        .rerun_by_cause
+        .iter()
+        .map(|c| format!("{:.0}% {}", c.share * 100.0, c.label))
+        .collect();
+    blocks.push(Block::Para(vec![
+        Span::Strong("Re-run time by cause:".into()),
+        Span::Text(format!(
+            " {}; buildprof why BUILD names each bust's cause.",
+            parts.join(", ")
+        )),
+    ]));
+    blocks.push(Block::Chart(Chart {
+        stem: "rerun-by-cause",
+        title: "Re-run time by cause".into(),
+        alt: format!("Re-run time of the period by cause: {}.", parts.join(", ")),
+        kind: ChartKind::RerunByCause(r.rerun_by_cause.clone()),
+    }));
 }
 
 /// The step identities the period spent most time in.
@@ -229,7 +261,9 @@ fn slowest_steps(r: &Report, blocks: &mut Vec<Block>) {
                 opt_duration_ms(s.median_executed_ms),
                 opt_duration_ms(s.p90_executed_ms),
                 duration_ms(s.total_ms),
-                s.trend.map(signed_percent).unwrap_or_default(),
+                s.trend
+                    .map(signed_percent)
+                    .unwrap_or_else(|| UNKNOWN.into()),
             ]);
         }
         blocks.push(Block::Table(t));
@@ -238,8 +272,11 @@ fn slowest_steps(r: &Report, blocks: &mut Vec<Block>) {
 
 /// The strategy comparison, when the builds carry a strategy-like label.
 fn strategies(r: &Report, blocks: &mut Vec<Block>) {
-    if let Some(st) = &r.strategies {
-        blocks.push(Block::Heading("Strategies".into()));
+    for st in &r.strategy_tables {
+        blocks.push(Block::Heading(match &st.part {
+            Some(part) => format!("Strategies: {part}"),
+            None => "Strategies".into(),
+        }));
         let mut intro = vec![
             Span::Text("Builds of the period grouped by the label ".into()),
             Span::Code(st.label.clone()),

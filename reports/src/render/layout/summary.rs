@@ -5,13 +5,22 @@ use super::{metric, table, Better, Unit};
 use crate::job_summary::model::JobSummary;
 use crate::render::document::{Block, Doc, MetricSet, Span};
 use crate::render::fmt::duration_ms;
+use crate::render::reason::{reason, Piece};
 use crate::render::table::Align;
 use crate::weekly::model::Change;
 
 /// The CI job summary's sections.
 pub fn summary(s: &JobSummary) -> Doc {
     let mut blocks = Vec::new();
-    for section in [against_baseline, counts, failure, busts, slowest_steps] {
+    for section in [
+        against_baseline,
+        counts,
+        imports,
+        failure,
+        why,
+        busts,
+        slowest_steps,
+    ] {
         section(s, &mut blocks);
     }
     Doc {
@@ -65,6 +74,21 @@ fn counts(s: &JobSummary, blocks: &mut Vec<Block>) {
     }
 }
 
+/// Cache imports that failed: the build ran without them (often the reason it was slow).
+fn imports(s: &JobSummary, blocks: &mut Vec<Block>) {
+    for line in &s.cache_import_failures {
+        let mut p = vec![
+            Span::Strong("Warning:".into()),
+            Span::Text(format!(" {line}")),
+        ];
+        if s.ran_cold {
+            p.push(Span::Strong("; it ran cold: no step hit the cache".into()));
+        }
+        p.push(Span::Text(".".into()));
+        blocks.push(Block::Para(p));
+    }
+}
+
 /// The step that failed the build, with its error.
 fn failure(s: &JobSummary, blocks: &mut Vec<Block>) {
     if let Some(f) = &s.failed_step {
@@ -76,6 +100,27 @@ fn failure(s: &JobSummary, blocks: &mut Vec<Block>) {
         }
         blocks.push(Block::Para(p));
     }
+}
+
+/// One line per step that re-ran for a cause of its own, with that cause and its cost.
+fn why(s: &JobSummary, blocks: &mut Vec<Block>) {
+    let Some(roots) = s.why.as_deref().filter(|w| !w.is_empty()) else {
+        return;
+    };
+    blocks.push(Block::Heading("Why it re-ran".into()));
+    let lines = roots
+        .iter()
+        .map(|b| {
+            reason(b)
+                .into_iter()
+                .map(|p| match p {
+                    Piece::Text(t) => Span::Text(t),
+                    Piece::Code(c) => Span::Code(c),
+                })
+                .collect()
+        })
+        .collect();
+    blocks.push(Block::List(lines));
 }
 
 /// Where the cache chain broke in this build.
@@ -103,15 +148,10 @@ fn busts(s: &JobSummary, blocks: &mut Vec<Block>) {
             "busts",
         );
         for b in busts {
-            let why = if b.cause == "lazy_miss" {
-                "lazy miss: the imported cache lacked its layers"
-            } else {
-                "changed: its instruction or input files"
-            };
             t.table.push(vec![
                 b.instruction.clone(),
                 b.stage.clone().unwrap_or_default(),
-                why.into(),
+                b.why.clone(),
                 b.steps_rerun.to_string(),
                 duration_ms(b.cost_ms),
             ]);

@@ -3,6 +3,7 @@
 use collector::model::{Build, Outcome};
 use collector::store::BuildRow;
 
+use crate::render::cause::import_failure;
 use crate::render::fmt::{bytes, duration_ns, ellipsize, opt_duration_ns, printable, timestamp};
 use crate::render::table::{Align, Table};
 
@@ -90,6 +91,12 @@ pub fn show_build(b: &Build) -> String {
     if !b.labels.is_empty() {
         let labels: Vec<String> = b.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
         out.push_str(&format!("labels: {}\n", printable(&labels.join(", "))));
+    }
+    for (reference, error) in b.failed_cache_imports() {
+        out.push_str(&format!(
+            "{}\n",
+            printable(&import_failure(reference, error))
+        ));
     }
     out.push('\n');
     let mut t = Table::new(&[

@@ -3,48 +3,42 @@
 use analyzer::busts::{BuildBusts, BustSummary};
 use analyzer::busts::{Bust, BustCause};
 
+use crate::render::cause::cause_phrase;
 use crate::render::fmt::{duration_ms, opt_duration_ms, percent, step_label};
 use crate::render::fmt::{ellipsize, printable};
 use crate::render::table::{Align, Table};
 
-/// "busted at `COPY . /src` in stage build: 7 steps re-ran, 3m12s".
-pub fn sentence(b: &Bust) -> String {
+/// "busted at `COPY . /src` in stage build (WHY): 7 steps re-ran, 3m12s; the compared build
+/// (ID) had it cached". Without the build (`busts` over a selection) the cause is not worded.
+pub fn sentence(b: &Bust, build: Option<&BuildBusts>) -> String {
     let stage = match &b.stage {
         Some(s) => format!(" in stage {}", printable(s)),
         None => String::new(),
     };
-    let cause = match b.cause {
-        BustCause::Changed => "busted",
-        BustCause::LazyMiss => {
-            "lazy miss (reported cached, its layers were not in the imported cache)"
-        }
+    let (head, why) = match (b.cause, build) {
+        (BustCause::LazyMiss, _) => (
+            "lazy miss",
+            " (reported cached, its layers were not in the imported cache)".to_string(),
+        ),
+        (_, Some(build)) => ("busted", format!(" ({})", cause_phrase(b, build))),
+        (_, None) => ("busted", String::new()),
     };
     let mut s = format!(
-        "{cause} at `{}`{stage}: {} step{} re-ran, {}",
+        "{head} at `{}`{stage}{}: {} step{} re-ran, {}",
         printable(&ellipsize(&b.instruction, 80)),
+        printable(&why),
         b.reran_steps,
         if b.reran_steps == 1 { "" } else { "s" },
         duration_ms(b.rerun_ms)
     );
     if let Some(p) = &b.previous {
         let short: String = p.build_id.chars().take(12).collect();
-        let changed = b.cause == BustCause::Changed;
         let was = match (&p.outcome, p.digest_changed) {
             (None, _) => "had no such step".to_string(),
-            (Some(o), Some(true)) if changed => {
-                format!(
-                    "had it {o}, with another digest (its instruction or an earlier step changed)"
-                )
-            }
-            (Some(o), Some(false)) if changed => {
-                format!("had it {o}, same digest (a file it reads changed)")
-            }
+            (Some(o), Some(false)) => format!("had it {o}, with the same digest"),
             (Some(o), _) => format!("had it {o}"),
         };
-        s.push_str(&format!(
-            "; the previous build on branch {} ({short}) {was}",
-            printable(&p.branch)
-        ));
+        s.push_str(&format!("; the compared build ({short}) {was}"));
     }
     s
 }
@@ -59,17 +53,19 @@ pub fn render_build(b: &BuildBusts) -> String {
         b.hits,
         b.ran_steps
     );
-    match (&b.branch, &b.previous_build) {
-        (Some(br), Some(p)) => out.push_str(&format!(
-            "branch {}: compared with the previous build {}\n",
-            printable(br),
+    match (&b.compared_by, &b.previous_build) {
+        (Some(by), Some(p)) => out.push_str(&format!(
+            "{}: compared with the previous build {}\n",
+            printable(by),
             p.chars().take(12).collect::<String>()
         )),
-        (Some(br), None) => out.push_str(&format!(
-            "branch {}: no earlier build on it to compare with\n",
-            printable(br)
+        (Some(by), None) => out.push_str(&format!(
+            "{}: no earlier build of it to compare with\n",
+            printable(by)
         )),
-        (None, _) => out.push_str("no branch label: nothing to compare with\n"),
+        (None, _) => {
+            out.push_str("no experiment variant or branch label: nothing to compare with\n")
+        }
     }
     out.push('\n');
     if b.busts.is_empty() {
@@ -81,7 +77,7 @@ pub fn render_build(b: &BuildBusts) -> String {
         return out;
     }
     for bust in &b.busts {
-        out.push_str(&sentence(bust));
+        out.push_str(&sentence(bust, Some(b)));
         out.push('\n');
     }
     out.push_str(&format!(
@@ -129,7 +125,7 @@ pub fn render_summary(s: &BustSummary) -> String {
             out.push_str(&format!(
                 "  {}  {}\n",
                 b.build_id.chars().take(12).collect::<String>(),
-                sentence(b)
+                sentence(b, None)
             ));
         }
     }

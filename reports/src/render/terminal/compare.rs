@@ -40,6 +40,7 @@ pub fn render(c: &Comparison) -> String {
     out.push('\n');
     out.push_str(&groups_table(c));
     out.push('\n');
+    out.push_str(&pooled_text(c));
     for g in &c.groups {
         if let Some(v) = &g.vs_baseline {
             out.push_str(&printable(&v.verdict));
@@ -49,6 +50,37 @@ pub fn render(c: &Comparison) -> String {
     if let Some(cost) = &c.cost {
         out.push('\n');
         out.push_str(&cost_text(cost));
+    }
+    out
+}
+
+/// A warning per group that mixes experiments or scenarios, with each part's median.
+fn pooled_text(c: &Comparison) -> String {
+    let mut out = String::new();
+    for p in &c.pooled {
+        let parts: Vec<String> = p
+            .parts
+            .iter()
+            .map(|x| {
+                format!(
+                    "{} {} (n={})",
+                    printable(&x.value),
+                    value_text(c.metric, x.median),
+                    x.n
+                )
+            })
+            .collect();
+        out.push_str(&format!(
+            "warning: group {} pools {} {}s: {}; compare one at a time with --label {}=...\n",
+            printable(&p.group),
+            p.parts.len(),
+            printable(&p.label),
+            parts.join(", "),
+            printable(&p.label)
+        ));
+    }
+    if !out.is_empty() {
+        out.push('\n');
     }
     out
 }

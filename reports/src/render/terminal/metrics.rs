@@ -116,6 +116,13 @@ pub fn render_build(m: &BuildMetrics) -> String {
         m.parallelism
             .map_or("-".into(), |p| format!("{p:.2} (step time / wall time)")),
     ));
+    out.push_str(&critical_path_table(m));
+    out
+}
+
+/// The steps of the critical path, as a table under a heading (nothing when it is empty).
+fn critical_path_table(m: &BuildMetrics) -> String {
+    let mut out = String::new();
     if !m.critical_path.is_empty() {
         out.push_str("\ncritical path:\n");
         let mut t = Table::new(&[

@@ -10,5 +10,6 @@ pub mod metrics;
 pub mod steps;
 pub mod stored;
 pub mod trends;
+pub mod why;
 
 pub use builds::{builds_table, show_build};
