@@ -129,10 +129,19 @@ pub fn check_schema(conn: &Connection, name: &str) -> Result<(), StoreError> {
 pub fn check_contents(conn: &Connection, name: &str) -> Result<(), StoreError> {
     let sqlite = |e| super::sql(name, e);
     for table in schema::TABLES {
-        let rows: i64 = conn
-            .query_row(&format!("SELECT count(*) FROM main.\"{table}\""), [], |r| {
-                r.get(0)
-            })
+        let columns = declared_columns(conn, table).map_err(sqlite)?;
+        // One scan per table: its row count and the first column holding a bad value.
+        let cases: String = columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!(" WHEN {} THEN {i}", breaks(c)))
+            .collect();
+        let (rows, bad): (i64, Option<i64>) = conn
+            .query_row(
+                &format!("SELECT count(*), min(CASE{cases} END) FROM main.\"{table}\""),
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .map_err(sqlite)?;
         if rows > MAX_ROWS {
             return Err(StoreError::Refused {
@@ -142,11 +151,10 @@ pub fn check_contents(conn: &Connection, name: &str) -> Result<(), StoreError> {
                 ),
             });
         }
-        let columns = declared_columns(conn, table).map_err(sqlite)?;
-        if let Some(message) = first_bad_value(conn, table, &columns).map_err(sqlite)? {
+        if let Some(c) = bad.and_then(|i| columns.get(i as usize)) {
             return Err(StoreError::Refused {
                 path: name.to_string(),
-                message,
+                message: describe_bad_value(conn, table, c).map_err(sqlite)?,
             });
         }
     }
@@ -185,29 +193,8 @@ fn breaks(c: &Column) -> String {
     format!("typeof({q}) NOT IN ('{class}'{null}) OR octet_length({q}) > {MAX_TEXT_BYTES}")
 }
 
-/// The first value of `table` of the wrong storage class or too long, described; one scan
-/// when there is none.
-fn first_bad_value(
-    conn: &Connection,
-    table: &str,
-    columns: &[Column],
-) -> rusqlite::Result<Option<String>> {
-    let cases: String = columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| format!(" WHEN {} THEN {i}", breaks(c)))
-        .collect();
-    let sql = format!(
-        "SELECT CASE{cases} END AS bad FROM main.\"{table}\" WHERE bad IS NOT NULL LIMIT 1"
-    );
-    let found: Option<i64> = match conn.query_row(&sql, [], |r| r.get(0)) {
-        Ok(v) => Some(v),
-        Err(rusqlite::Error::QueryReturnedNoRows) => None,
-        Err(e) => return Err(e),
-    };
-    let Some(c) = found.and_then(|i| columns.get(i as usize)) else {
-        return Ok(None);
-    };
+/// What is wrong with the first bad value of column `c` of `table`.
+fn describe_bad_value(conn: &Connection, table: &str, c: &Column) -> rusqlite::Result<String> {
     let q = format!("\"{}\"", c.name.replace('"', "\"\""));
     let (class, bytes): (String, i64) = conn.query_row(
         &format!(
@@ -222,7 +209,7 @@ fn first_bad_value(
     } else {
         "text"
     };
-    Ok(Some(if class == "text" && bytes > MAX_TEXT_BYTES {
+    Ok(if class == "text" && bytes > MAX_TEXT_BYTES {
         format!(
             "has a value of {bytes} bytes in {table}.{}, more than the {MAX_TEXT_BYTES} allowed; refused",
             c.name
@@ -232,5 +219,5 @@ fn first_bad_value(
             "has a {class} value ({bytes} bytes) in {table}.{}, which holds {want}; refused",
             c.name
         )
-    }))
+    })
 }
