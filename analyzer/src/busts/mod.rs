@@ -41,11 +41,13 @@ pub struct BuildBusts {
 pub fn build_busts(conn: &rusqlite::Connection, id: &str) -> Result<BuildBusts> {
     let previous: Option<String> = conn
         .query_row(
+            // A walk back down the `started_at` index from the build, which stops at the
+            // first build of the same branch (not a read of every build of the branch).
             "SELECT p.id FROM builds b
              JOIN labels l ON l.build_id = b.id AND l.key = 'branch'
-             JOIN labels pl ON pl.key = 'branch' AND pl.value = l.value
-             JOIN builds p ON p.id = pl.build_id
-             WHERE b.id = ?1 AND p.started_at < b.started_at
+             JOIN builds p ON p.started_at < b.started_at
+             WHERE b.id = ?1 AND EXISTS (SELECT 1 FROM labels pl
+                 WHERE pl.build_id = p.id AND pl.key = 'branch' AND pl.value = l.value)
              ORDER BY p.started_at DESC, p.id LIMIT 1",
             [id],
             |r| r.get(0),

@@ -93,16 +93,62 @@ impl Store {
             .map_err(|e| sql(&self.path, e))
     }
 
+    /// The ids of the `n` most recent builds (by start time, then by storage order) labelled
+    /// `key=value` that started before `before` (any time when `None`), `exclude` left out and
+    /// builds without a start time too; newest first. One walk down the `started_at` index that
+    /// stops after `n` matches, so its cost does not grow with the history behind them.
+    pub fn recent_with_label(
+        &self,
+        (key, value): (&str, &str),
+        before: Option<Nanos>,
+        exclude: &str,
+        n: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let e = |err| sql(&self.path, err);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT b.id FROM builds b
+                 WHERE b.started_at IS NOT NULL AND b.started_at < ?1 AND b.id <> ?2
+                   AND EXISTS (SELECT 1 FROM labels l WHERE l.build_id = b.id AND l.key = ?3 AND l.value = ?4)
+                 ORDER BY b.started_at DESC, b.rowid DESC LIMIT ?5",
+            )
+            .map_err(e)?;
+        let limit = i64::try_from(n).unwrap_or(i64::MAX);
+        let ids = stmt
+            .query_map(
+                rusqlite::params![before.unwrap_or(i64::MAX), exclude, key, value, limit],
+                |r| r.get(0),
+            )
+            .map_err(e)?
+            .collect::<Result<Vec<String>, _>>()
+            .map_err(e)?;
+        Ok(ids)
+    }
+
     /// Resolves a build id or unique id prefix (at least 4 characters).
     pub fn resolve_id(&self, prefix: &str) -> Result<String, StoreError> {
         let e = |err| sql(&self.path, err);
         let pattern = format!("{}%", prefix.replace(['%', '_'], ""));
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id FROM builds WHERE id LIKE ?1 LIMIT 2")
-            .map_err(e)?;
+        // Ids are lowercase hex: a hex prefix is looked up as a range of the primary key
+        // (`LIKE` is case-insensitive, so SQLite would scan every id); anything else by `LIKE`.
+        let (sql_text, args) =
+            if !prefix.is_empty() && prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+                let low = prefix.to_ascii_lowercase();
+                let high = format!("{low}g");
+                (
+                    "SELECT id FROM builds WHERE id >= ?1 AND id < ?2 AND id LIKE ?3 LIMIT 2",
+                    vec![low, high, pattern],
+                )
+            } else {
+                (
+                    "SELECT id FROM builds WHERE id LIKE ?1 LIMIT 2",
+                    vec![pattern],
+                )
+            };
+        let mut stmt = self.conn.prepare(sql_text).map_err(e)?;
         let ids: Vec<String> = stmt
-            .query_map([pattern], |r| r.get(0))
+            .query_map(params_from_iter(args), |r| r.get(0))
             .map_err(e)?
             .collect::<Result<_, _>>()
             .map_err(e)?;

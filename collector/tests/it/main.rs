@@ -4,4 +4,5 @@ mod dockerbuild;
 mod fuzz_regressions;
 mod robustness;
 mod store_batches;
+mod store_reads;
 mod traces;
