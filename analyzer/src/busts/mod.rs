@@ -3,6 +3,7 @@
 //! comparison) and the instructions that bust the cache most over a selection
 //! ([`bust_summary`]).
 
+use collector::store::recent_with_label;
 use polars::prelude::*;
 use rusqlite::OptionalExtension;
 use serde::Serialize;
@@ -39,20 +40,7 @@ pub struct BuildBusts {
 
 /// The busts of build `id` (a full id), compared with the previous build of its branch.
 pub fn build_busts(conn: &rusqlite::Connection, id: &str) -> Result<BuildBusts> {
-    let previous: Option<String> = conn
-        .query_row(
-            // A walk back down the `started_at` index from the build, which stops at the
-            // first build of the same branch (not a read of every build of the branch).
-            "SELECT p.id FROM builds b
-             JOIN labels l ON l.build_id = b.id AND l.key = 'branch'
-             JOIN builds p ON p.started_at < b.started_at
-             WHERE b.id = ?1 AND EXISTS (SELECT 1 FROM labels pl
-                 WHERE pl.build_id = p.id AND pl.key = 'branch' AND pl.value = l.value)
-             ORDER BY p.started_at DESC, p.id LIMIT 1",
-            [id],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let previous = previous_on_branch_of(conn, id)?;
     let scope = Scope {
         ids: std::iter::once(id.to_string())
             .chain(previous.clone())
@@ -125,6 +113,27 @@ pub fn build_busts(conn: &rusqlite::Connection, id: &str) -> Result<BuildBusts> 
         busts: list,
         bust_ms: (bust_ms * 1e3).round() / 1e3,
     })
+}
+
+/// The build of the same `branch` label that started last before build `id`, if any (read
+/// through an index walk that does not grow with the history: [`recent_with_label`]).
+fn previous_on_branch_of(conn: &rusqlite::Connection, id: &str) -> Result<Option<String>> {
+    let this: Option<(Option<i64>, String)> = conn
+        .query_row(
+            "SELECT b.started_at, l.value FROM builds b
+             JOIN labels l ON l.build_id = b.id AND l.key = 'branch' WHERE b.id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((Some(started), branch)) = this else {
+        return Ok(None);
+    };
+    Ok(
+        recent_with_label(conn, ("branch", &branch), Some(started), id, 1)?
+            .into_iter()
+            .next(),
+    )
 }
 
 /// The instructions that bust the cache most over a selection.

@@ -7,6 +7,7 @@
 mod filter;
 mod merge;
 mod read;
+mod recent;
 pub mod schema;
 mod write;
 
@@ -18,6 +19,7 @@ use rusqlite::Connection;
 pub use filter::{BuildFilter, FilterError};
 pub use merge::{expand_inputs, MergeStats};
 pub use read::BuildRow;
+pub use recent::recent_with_label;
 pub use write::{Inserted, SourceInfo, Stored, BATCH_STEPS};
 
 /// Errors from the store.

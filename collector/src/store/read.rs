@@ -93,37 +93,18 @@ impl Store {
             .map_err(|e| sql(&self.path, e))
     }
 
-    /// The ids of the `n` most recent builds (by start time, then by storage order) labelled
-    /// `key=value` that started before `before` (any time when `None`), `exclude` left out and
-    /// builds without a start time too; newest first. One walk down the `started_at` index that
-    /// stops after `n` matches, so its cost does not grow with the history behind them.
+    /// The ids of the `n` most recent builds labelled `key=value` that started before `before`
+    /// (any time when `None`), `exclude` and builds without a start time left out; newest
+    /// first. See [`super::recent_with_label`]: its cost does not grow with the history.
     pub fn recent_with_label(
         &self,
-        (key, value): (&str, &str),
+        label: (&str, &str),
         before: Option<Nanos>,
         exclude: &str,
         n: usize,
     ) -> Result<Vec<String>, StoreError> {
-        let e = |err| sql(&self.path, err);
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT b.id FROM builds b
-                 WHERE b.started_at IS NOT NULL AND b.started_at < ?1 AND b.id <> ?2
-                   AND EXISTS (SELECT 1 FROM labels l WHERE l.build_id = b.id AND l.key = ?3 AND l.value = ?4)
-                 ORDER BY b.started_at DESC, b.rowid DESC LIMIT ?5",
-            )
-            .map_err(e)?;
-        let limit = i64::try_from(n).unwrap_or(i64::MAX);
-        let ids = stmt
-            .query_map(
-                rusqlite::params![before.unwrap_or(i64::MAX), exclude, key, value, limit],
-                |r| r.get(0),
-            )
-            .map_err(e)?
-            .collect::<Result<Vec<String>, _>>()
-            .map_err(e)?;
-        Ok(ids)
+        super::recent::recent_with_label(&self.conn, label, before, exclude, n)
+            .map_err(|e| sql(&self.path, e))
     }
 
     /// Resolves a build id or unique id prefix (at least 4 characters).

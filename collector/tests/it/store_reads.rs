@@ -109,3 +109,50 @@ fn id_prefixes_resolve_in_any_case_and_say_when_they_do_not() {
         );
     }
 }
+
+#[test]
+fn a_common_label_and_a_rare_one_give_the_same_recent_builds() {
+    // 2,400 builds: every one `branch=main` (read by walking start times), every 100th also
+    // `team=x` (read through the label index), some starting at the same time.
+    let template = sample_builds().into_iter().next().unwrap();
+    let mut builds = Vec::new();
+    for i in 0..2_400i64 {
+        let mut b = template.clone();
+        b.id = format!("{:032x}", 0xb000 + (i * 7919) % 2_400);
+        b.started_at = Some(1_000_000_000 * (i / 2));
+        b.labels.insert("branch".into(), "main".into());
+        if i % 100 == 0 {
+            b.labels.insert("team".into(), "x".into());
+        }
+        builds.push(b);
+    }
+    let mut store = Store::open_in_memory().unwrap();
+    let src = SourceInfo {
+        path: "input".into(),
+        bytes: 1,
+        ingested_at: 7,
+    };
+    let batch: Vec<_> = builds.iter().map(|b| (b, &src)).collect();
+    assert!(store.insert_builds(&batch).iter().all(|r| r.is_ok()));
+    let want = |label: &str, before: i64, exclude: &str, n: usize| -> Vec<String> {
+        let mut m: Vec<&Build> = builds
+            .iter()
+            .filter(|b| b.labels.contains_key(label) && b.started_at < Some(before))
+            .filter(|b| b.id != exclude)
+            .collect();
+        m.sort_by(|a, b| b.started_at.cmp(&a.started_at).then(a.id.cmp(&b.id)));
+        m.iter().take(n).map(|b| b.id.clone()).collect()
+    };
+    let this = &builds[1_501];
+    let before = this.started_at.unwrap();
+    for n in [1, 2, 10, 50] {
+        let main = store
+            .recent_with_label(("branch", "main"), Some(before), &this.id, n)
+            .unwrap();
+        assert_eq!(main, want("branch", before, &this.id, n), "n = {n}");
+        let team = store
+            .recent_with_label(("team", "x"), Some(before), &this.id, n)
+            .unwrap();
+        assert_eq!(team, want("team", before, &this.id, n), "n = {n}");
+    }
+}
