@@ -13,6 +13,7 @@
 //! the same `FROM` line of its stage is the evidence, and a build arg the step uses is the one
 //! change a plain log cannot show (documented).
 
+use collector::store::recent_with_label;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::detect::{Bust, BustCause};
@@ -32,6 +33,18 @@ pub(crate) fn compared_build(conn: &Connection, id: &str) -> Result<Option<(Stri
         let Some(values) = values.into_iter().collect::<Option<Vec<String>>>() else {
             continue;
         };
+        let basis = keys
+            .iter()
+            .zip(&values)
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        // A branch holds a long history: walk its index back from this build's start, which
+        // does not grow with the history (experiments are small, so plain SQL serves them).
+        if let ([key], [value], Some(started)) = (keys, values.as_slice(), started_at(conn, id)?) {
+            let found = recent_with_label(conn, (key, value), Some(started), id, 1)?;
+            return Ok(found.into_iter().next().map(|p| (p, basis)));
+        }
         let mut sql = String::from("SELECT p.id FROM builds b JOIN builds p ON p.id <> b.id");
         for (i, _) in keys.iter().enumerate() {
             sql.push_str(&format!(
@@ -56,13 +69,7 @@ pub(crate) fn compared_build(conn: &Connection, id: &str) -> Result<Option<(Stri
         let found: Option<String> = conn
             .query_row(&sql, rusqlite::params_from_iter(args), |r| r.get(0))
             .optional()?;
-        let basis = keys
-            .iter()
-            .zip(&values)
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        return Ok(Some((found.unwrap_or_default(), basis)).filter(|(p, _)| !p.is_empty()));
+        return Ok(found.map(|p| (p, basis)));
     }
     Ok(None)
 }
@@ -87,6 +94,15 @@ pub(crate) fn basis_of(conn: &Connection, id: &str) -> Result<Option<String>> {
         }
     }
     Ok(None)
+}
+
+fn started_at(conn: &Connection, id: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .query_row("SELECT started_at FROM builds WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .flatten())
 }
 
 fn label(conn: &Connection, id: &str, key: &str) -> Result<Option<String>> {

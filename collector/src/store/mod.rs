@@ -8,6 +8,7 @@ mod filter;
 pub mod inputs;
 mod merge;
 mod read;
+mod recent;
 pub mod schema;
 pub mod untrusted;
 mod write;
@@ -20,6 +21,7 @@ use rusqlite::Connection;
 pub use filter::{BuildFilter, FilterError};
 pub use merge::{expand_inputs, MergeStats};
 pub use read::BuildRow;
+pub use recent::recent_with_label;
 pub use write::{Inserted, SourceInfo, Stored, BATCH_STEPS};
 
 /// Errors from the store.

@@ -103,16 +103,43 @@ impl Store {
             .map_err(|e| sql(&self.path, e))
     }
 
+    /// The ids of the `n` most recent builds labelled `key=value` that started before `before`
+    /// (any time when `None`), `exclude` and builds without a start time left out; newest
+    /// first. See [`super::recent_with_label`]: its cost does not grow with the history.
+    pub fn recent_with_label(
+        &self,
+        label: (&str, &str),
+        before: Option<Nanos>,
+        exclude: &str,
+        n: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        super::recent::recent_with_label(&self.conn, label, before, exclude, n)
+            .map_err(|e| sql(&self.path, e))
+    }
+
     /// Resolves a build id or unique id prefix (at least 4 characters).
     pub fn resolve_id(&self, prefix: &str) -> Result<String, StoreError> {
         let e = |err| sql(&self.path, err);
         let pattern = format!("{}%", prefix.replace(['%', '_'], ""));
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id FROM builds WHERE id LIKE ?1 LIMIT 2")
-            .map_err(e)?;
+        // Ids are lowercase hex: a hex prefix is looked up as a range of the primary key
+        // (`LIKE` is case-insensitive, so SQLite would scan every id); anything else by `LIKE`.
+        let (sql_text, args) =
+            if !prefix.is_empty() && prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+                let low = prefix.to_ascii_lowercase();
+                let high = format!("{low}g");
+                (
+                    "SELECT id FROM builds WHERE id >= ?1 AND id < ?2 AND id LIKE ?3 LIMIT 2",
+                    vec![low, high, pattern],
+                )
+            } else {
+                (
+                    "SELECT id FROM builds WHERE id LIKE ?1 LIMIT 2",
+                    vec![pattern],
+                )
+            };
+        let mut stmt = self.conn.prepare(sql_text).map_err(e)?;
         let ids: Vec<String> = stmt
-            .query_map([pattern], |r| r.get(0))
+            .query_map(params_from_iter(args), |r| r.get(0))
             .map_err(e)?
             .collect::<Result<_, _>>()
             .map_err(e)?;

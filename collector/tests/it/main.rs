@@ -5,4 +5,5 @@ mod fuzz_regressions;
 mod outcomes;
 mod robustness;
 mod store_batches;
+mod store_reads;
 mod traces;

@@ -9,7 +9,7 @@ use collector::model::Build;
 use collector::store::{Inserted, SourceInfo, Store};
 
 /// The real app1 traces, each one build.
-fn sample_builds() -> Vec<Build> {
+pub(crate) fn sample_builds() -> Vec<Build> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sample-traces/app1-series");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()

@@ -12,7 +12,7 @@ use analyzer::metrics::{build_metrics, BuildMetrics, MetricsOptions};
 use analyzer::why::why_build;
 use analyzer::{AnalyzeError, Scope};
 use collector::model::Build;
-use collector::store::{BuildFilter, Store, StoreError};
+use collector::store::{Store, StoreError};
 
 use assemble::{job_summary, SummaryInputs};
 pub use model::JobSummary;
@@ -47,14 +47,15 @@ pub fn summarize(store: &Store, request: &SummaryRequest) -> Result<JobSummary, 
     };
     let build = store.load_build(&id)?;
     let conn = store.connection();
-    // Metrics of the build itself, with the builds before it as history for its savings.
+    // The build's own metrics. Only its hit ratio is shown, which needs no history: the scope
+    // is the build alone, so the cost does not grow with the database.
     let metrics = build_metrics(
         conn,
-        &Scope::of(BuildFilter::window(None, build.started_at.map(|s| s + 1))),
-        &MetricsOptions {
-            build: Some(id.clone()),
-            ..MetricsOptions::default()
+        &Scope {
+            ids: vec![id.clone()],
+            ..Scope::default()
         },
+        &MetricsOptions::default(),
     )
     .ok()
     .and_then(|mut m| m.pop());
@@ -73,17 +74,28 @@ pub fn summarize(store: &Store, request: &SummaryRequest) -> Result<JobSummary, 
 }
 
 /// The metrics of the most recent baseline builds that started before `build` (all of them
-/// when `build` has no start time), `build` itself excluded.
+/// when `build` has no start time), `build` itself excluded. Only those builds are read (an
+/// indexed walk back from the build's start time), whatever the length of the history.
 fn baseline_builds(
     store: &Store,
     build: &Build,
     request: &SummaryRequest,
 ) -> Result<Vec<BuildMetrics>, SummaryError> {
     let (key, value) = &request.baseline_label;
-    let scope = Scope::of(BuildFilter::window(None, build.started_at).with_label(key, value));
-    let mut all = build_metrics(store.connection(), &scope, &MetricsOptions::default())
-        .map_err(SummaryError::Baseline)?;
-    all.retain(|m| m.id != build.id && m.started_at.is_some());
-    let skip = all.len().saturating_sub(request.baseline_builds);
-    Ok(all.split_off(skip))
+    let mut ids = store.recent_with_label(
+        (key, value),
+        build.started_at,
+        &build.id,
+        request.baseline_builds,
+    )?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    ids.reverse();
+    let scope = Scope {
+        ids,
+        ..Scope::default()
+    };
+    build_metrics(store.connection(), &scope, &MetricsOptions::default())
+        .map_err(SummaryError::Baseline)
 }

@@ -375,12 +375,14 @@ fn import_failures(rows: &[BuildRow]) -> Vec<String> {
         .take(IMPORT_NOTES)
         .map(|(error, n, latest)| {
             let short: String = latest.chars().take(12).collect();
-            let builds = if *n == 1 {
-                "1 build".to_string()
+            let (builds, they) = if *n == 1 {
+                ("1 build".to_string(), "it")
             } else {
-                format!("{n} builds")
+                (format!("{n} builds"), "they")
             };
-            format!("{builds} ran without a cache they tried to import: {error} (latest: {short}).")
+            format!(
+                "{builds} ran without a cache {they} tried to import: {error} (latest: {short})."
+            )
         })
         .collect();
     let rest: usize = by_error.iter().skip(IMPORT_NOTES).map(|e| e.1).sum();

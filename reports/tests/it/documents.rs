@@ -167,6 +167,57 @@ fn the_job_summary_of_a_lazy_miss_build_names_its_lazy_misses() {
 }
 
 #[test]
+fn the_job_summary_reads_only_its_baseline_and_gives_what_the_whole_history_gives() {
+    use analyzer::metrics::{build_metrics, MetricsOptions};
+    use analyzer::totals::BaselineMedians;
+    use analyzer::Scope;
+    use collector::store::BuildFilter;
+    let series = builds("app1-series/");
+    let store = store_of(&series);
+    let last = series.iter().max_by_key(|b| b.started_at).unwrap();
+    for n in [1, 3, 10, 100] {
+        let s = summarize(
+            &store,
+            &SummaryRequest {
+                build: Some(last.id.clone()),
+                baseline_label: ("strategy".into(), "max".into()),
+                baseline_builds: n,
+            },
+        )
+        .unwrap();
+        // What the summary gave before it read only its baseline: the metrics of every build of
+        // the label that started before this one, the last `n` of them.
+        let scope =
+            Scope::of(BuildFilter::window(None, last.started_at).with_label("strategy", "max"));
+        let mut all =
+            build_metrics(store.connection(), &scope, &MetricsOptions::default()).unwrap();
+        all.retain(|m| m.id != last.id);
+        let recent = all.split_off(all.len().saturating_sub(n));
+        assert!(!recent.is_empty());
+        let want = BaselineMedians::of(&recent);
+        let got = s.baseline.as_ref().unwrap();
+        assert_eq!(got.n as usize, want.builds, "n = {n}");
+        assert_eq!(got.n as usize, recent.len().min(n));
+        assert_eq!(
+            got.median_wall_ms,
+            want.median_wall_ms.map(|v| v.round() as i64)
+        );
+        assert_eq!(got.median_hit_ratio, want.median_hit_ratio);
+        // The build's hit ratio does not depend on the history read with it.
+        let with_history = build_metrics(
+            store.connection(),
+            &Scope::default(),
+            &MetricsOptions {
+                build: Some(last.id.clone()),
+                ..MetricsOptions::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(s.hit_ratio, with_history[0].hit_ratio);
+    }
+}
+
+#[test]
 fn hostile_names_cannot_add_markup_to_a_summary() {
     let mut series = builds("busybox-buildx0.13/local-buildx0.13.1-moby20.10.24_cold.rawjson");
     let b = &mut series[0];
