@@ -24,26 +24,6 @@ use crate::timeline::Timeline;
 
 const DAY_NS: i64 = 86_400 * 1_000_000_000;
 
-/// Labels whose values name a cache strategy or an experiment's variants, most specific first.
-pub const STRATEGY_LABELS: [&str; 7] = [
-    "strategy",
-    "cache_strategy",
-    "cache-strategy",
-    "cache_mode",
-    "cache",
-    "variant",
-    "experiment",
-];
-
-/// The first strategy-like label with at least two values among `rows`.
-pub fn strategy_label(rows: &[BuildRow]) -> Option<&'static str> {
-    STRATEGY_LABELS.into_iter().find(|k| {
-        let mut values = rows.iter().filter_map(|r| r.labels.get(*k));
-        let first = values.next();
-        first.is_some() && values.any(|v| Some(v) != first)
-    })
-}
-
 /// The Monday 00:00 UTC that starts the week holding `t` (Unix ns).
 pub fn week_start(t: i64) -> i64 {
     // 1970-01-01 was a Thursday: shift by three days so weeks start on Mondays.
@@ -72,7 +52,7 @@ pub struct ReportInputs<'a> {
     /// `(explained, of)` when the causes cover only the most recent builds that ran steps.
     pub cause_sample: Option<(usize, usize)>,
     pub steps: &'a StepStats,
-    /// The period's builds compared by [`strategy_label`], one comparison per experiment (or
+    /// The period's builds compared by [`super::strategies::strategy_label`], one comparison per experiment (or
     /// scenario) when they come from several; empty when there is no such label.
     pub comparisons: &'a [PartComparison],
     /// The period's slowest build, loaded whole.

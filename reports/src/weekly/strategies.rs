@@ -6,7 +6,25 @@ use analyzer::compare::{compare, CompareOptions, Comparison};
 use analyzer::Scope;
 use collector::store::{BuildRow, Store};
 
-use super::assemble::strategy_label;
+/// Labels whose values name a cache strategy or an experiment's variants, most specific first.
+pub const STRATEGY_LABELS: [&str; 7] = [
+    "strategy",
+    "cache_strategy",
+    "cache-strategy",
+    "cache_mode",
+    "cache",
+    "variant",
+    "experiment",
+];
+
+/// The first strategy-like label with at least two values among `rows`.
+pub fn strategy_label(rows: &[BuildRow]) -> Option<&'static str> {
+    STRATEGY_LABELS.into_iter().find(|k| {
+        let mut values = rows.iter().filter_map(|r| r.labels.get(*k));
+        let first = values.next();
+        first.is_some() && values.any(|v| Some(v) != first)
+    })
+}
 
 /// Labels that split the period into separate comparisons, most specific first.
 const SPLIT_BY: [&str; 2] = ["experiment", "scenario"];
