@@ -221,6 +221,14 @@ fn cold_build_executes_rebuild_is_cached_and_a_changed_file_reruns_its_stage_tai
     assert_eq!(outcome("one", "RUN echo after-one"), "executed");
     assert_eq!(outcome("two", "COPY two.txt"), "cached");
     assert_eq!(outcome("two", "RUN cat /two.txt"), "cached");
+    // `build` recorded the inputs: `why` names the file at the COPY that reads it.
+    let roots = why_roots(&db, changed["id"].as_str().unwrap());
+    assert_eq!(roots.len(), 1, "{roots:?}");
+    assert_eq!(roots[0].1, "source_files_changed", "{roots:?}");
+    assert_eq!(
+        roots[0].2["changed_files"],
+        serde_json::json!([{"path": "one.txt", "change": "modified"}])
+    );
 }
 
 #[test]

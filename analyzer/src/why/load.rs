@@ -182,10 +182,10 @@ fn reference_where(
         })
     };
     let by_identity = format!(
-        "SELECT s.build_id, s.seq, s.instruction, s.digest, COALESCE(b.started_at, b.ingested_at) FROM steps s
-         JOIN builds b ON b.id = s.build_id
+        "SELECT s.build_id, s.seq, s.instruction, s.digest, COALESCE(b.started_at, b.ingested_at)
+         FROM builds b CROSS JOIN steps s ON s.build_id = b.id
          WHERE s.stage IS ?1 AND s.instruction = ?2 AND {SCOPE} AND {outcome}
-         ORDER BY COALESCE(b.started_at, b.ingested_at) DESC, b.id LIMIT 1"
+         ORDER BY COALESCE(b.started_at, b.ingested_at) DESC LIMIT 1"
     );
     let args = params![
         step.stage,
@@ -205,10 +205,10 @@ fn reference_where(
         return Ok(None);
     };
     let by_position = format!(
-        "SELECT s.build_id, s.seq, s.instruction, s.digest, COALESCE(b.started_at, b.ingested_at) FROM steps s
-         JOIN builds b ON b.id = s.build_id
+        "SELECT s.build_id, s.seq, s.instruction, s.digest, COALESCE(b.started_at, b.ingested_at)
+         FROM builds b CROSS JOIN steps s ON s.build_id = b.id
          WHERE s.stage IS ?1 AND s.stage_index = ?2 AND s.kind = ?6 AND {SCOPE} AND {outcome}
-         ORDER BY COALESCE(b.started_at, b.ingested_at) DESC, b.id LIMIT 1"
+         ORDER BY COALESCE(b.started_at, b.ingested_at) DESC LIMIT 1"
     );
     let args = params![
         step.stage,

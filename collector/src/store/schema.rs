@@ -171,6 +171,9 @@ CREATE TABLE context_nodes (
     hash    TEXT PRIMARY KEY,
     entries BLOB NOT NULL
 ) WITHOUT ROWID;
+
+-- `why` walks builds backwards in time from a build (plain logs without times by when stored).
+CREATE INDEX builds_time ON builds (COALESCE(started_at, ingested_at));
 "#;
 
 #[cfg(test)]
