@@ -631,3 +631,68 @@ fn a_job_cannot_change_builds_the_team_already_holds() {
         }
     }
 }
+
+/// `db` turned back into a version-1 database, as an older buildprof wrote it: the version-2
+/// tables, index and column removed.
+fn downgrade_to_v1(db: &Path) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.execute_batch(
+        "DROP TABLE build_args; DROP TABLE build_inputs; DROP TABLE context_nodes;
+         DROP INDEX builds_time; ALTER TABLE sources DROP COLUMN capture_wall_ns;
+         PRAGMA user_version = 1;",
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_job_database_of_the_older_schema_merges_and_is_left_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = two_jobs(dir.path());
+    let expected = dir.path().join("expected.db");
+    merge_ok(&expected, &a);
+    merge_ok(&expected, &b);
+    downgrade_to_v1(&b);
+    let before = std::fs::read(&b).unwrap();
+    let team = dir.path().join("team.db");
+    merge_ok(&team, &a);
+    // The upgraded copy goes to the temp folder: a private one, to see that nothing is left.
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let res = crate::common::bin()
+        .env("TMPDIR", &tmp)
+        .arg("--db")
+        .arg(&team)
+        .args([
+            "merge",
+            "--into",
+            team.to_str().unwrap(),
+            b.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    crate::common::assert_success(&res);
+    let out = String::from_utf8_lossy(&res.stdout);
+    assert!(out.contains("1 database"), "{out}");
+    for table in [
+        "builds",
+        "steps",
+        "labels",
+        "step_inputs",
+        "cache_layers",
+        "cache_operations",
+    ] {
+        assert_eq!(set(&team, table), set(&expected, table), "{table}");
+    }
+    // Merged from an upgraded copy: the job database itself is unchanged, no copy is left.
+    assert_eq!(std::fs::read(&b).unwrap(), before);
+    let v: i64 = rusqlite::Connection::open(&b)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, 1);
+    assert_eq!(
+        std::fs::read_dir(&tmp).unwrap().count(),
+        0,
+        "temporary copies left"
+    );
+}

@@ -80,16 +80,35 @@ impl Store {
             .map(|t| column_lists(&self.conn, t))
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| sql(&path, e))?;
-        for batch in inputs.chunks(BATCH) {
+        // A job database of an older schema (an older buildprof in CI) is merged from a copy
+        // upgraded to this schema; the job database itself is left as it was.
+        let mut copies: Vec<Upgraded> = Vec::new();
+        let mut sources: Vec<Option<Result<PathBuf, StoreError>>> = Vec::new();
+        for input in inputs {
+            sources.push(Some(match Upgraded::of(input) {
+                Ok(Some(copy)) => {
+                    let p = copy.path.clone();
+                    copies.push(copy);
+                    Ok(p)
+                }
+                Ok(None) => Ok(input.to_path_buf()),
+                Err(e) => Err(e),
+            }));
+        }
+        for (batch, sources) in inputs.chunks(BATCH).zip(sources.chunks_mut(BATCH)) {
             let mut results: Vec<Result<MergeStats, StoreError>> = Vec::new();
             let mut attached: Vec<String> = Vec::new();
             let tx = self
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(|e| sql(&path, e))?;
-            for (i, input) in batch.iter().enumerate() {
+            for (i, (input, source)) in batch.iter().zip(sources.iter_mut()).enumerate() {
                 let alias = format!("job{i}");
-                let result = prepare(input, &path).and_then(|uri| {
+                let prepared = match source.take().expect("each source is used once") {
+                    Ok(s) => prepare(&s, &path).map_err(|e| e.renamed(&s, input)),
+                    Err(e) => Err(e),
+                };
+                let result = prepared.and_then(|uri| {
                     let name = input.display().to_string();
                     tx.execute(&format!("ATTACH DATABASE ?1 AS {alias}"), [&uri])
                         .map_err(|e| sql(&name, e))?;
@@ -122,6 +141,55 @@ impl Store {
             }
         }
         Ok(())
+    }
+}
+
+/// An upgraded temporary copy of a job database of an older schema, removed when dropped.
+struct Upgraded {
+    path: PathBuf,
+}
+
+impl Upgraded {
+    /// None when `input` is not an older buildprof database (then it is merged, or refused, as
+    /// it is); else a copy in the temp folder, migrated by opening it.
+    fn of(input: &Path) -> Result<Option<Upgraded>, StoreError> {
+        let name = input.display().to_string();
+        let version: Option<i64> = Connection::open_with_flags(
+            read_only_uri(input),
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI,
+        )
+        .and_then(|c| {
+            untrusted::harden_reader(&c)?;
+            c.query_row("PRAGMA user_version", [], |r| r.get(0))
+        })
+        .ok();
+        if !matches!(version, Some(v) if (1..schema::LATEST).contains(&v)) || !input.is_file() {
+            return Ok(None);
+        }
+        static COPIES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("buildprof-merge-{}-{n}.db", std::process::id()));
+        let copy = Upgraded { path };
+        let io = |e: std::io::Error| StoreError::Refused {
+            path: name.clone(),
+            message: format!("could not be copied to upgrade it: {e}"),
+        };
+        std::fs::copy(input, &copy.path).map_err(io)?;
+        let wal = PathBuf::from(format!("{}-wal", input.display()));
+        if wal.is_file() {
+            std::fs::copy(&wal, format!("{}-wal", copy.path.display())).map_err(io)?;
+        }
+        drop(Store::open(&copy.path).map_err(|e| e.renamed(&copy.path, input))?);
+        Ok(Some(copy))
+    }
+}
+
+impl Drop for Upgraded {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.path.display()));
+        }
     }
 }
 

@@ -49,6 +49,39 @@ pub enum StoreError {
     Corrupt { path: String, message: String },
 }
 
+impl StoreError {
+    /// The same error naming `to` where it named `from` (an error about a temporary copy,
+    /// said of the file the user gave).
+    pub fn renamed(self, from: &Path, to: &Path) -> StoreError {
+        let (from, to) = (from.display().to_string(), to.display().to_string());
+        let fix = |p: String| if p == from { to.clone() } else { p };
+        match self {
+            StoreError::Sqlite { path, source } => StoreError::Sqlite {
+                path: fix(path),
+                source,
+            },
+            StoreError::TooNew {
+                path,
+                found,
+                supported,
+            } => StoreError::TooNew {
+                path: fix(path),
+                found,
+                supported,
+            },
+            StoreError::Refused { path, message } => StoreError::Refused {
+                path: fix(path),
+                message: message.replace(&from, &to),
+            },
+            StoreError::Corrupt { path, message } => StoreError::Corrupt {
+                path: fix(path),
+                message,
+            },
+            other => other,
+        }
+    }
+}
+
 /// An open buildprof database.
 pub struct Store {
     conn: Connection,
