@@ -796,7 +796,7 @@ fn why_names_the_changed_file_arg_instruction_base_image_and_a_pruned_builder() 
     );
     let md = String::from_utf8(run(&db, &["summary", &id]).stdout).unwrap();
     assert!(
-        md.contains("cache import of `127.0.0.1:9/buildprof-none:1` failed"),
+        md.contains("cache import of 127.0.0.1:9/buildprof-none:1 failed"),
         "{md}"
     );
 }

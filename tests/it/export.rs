@@ -389,14 +389,15 @@ import duckdb, json, sys
 d = sys.argv[1]
 types = dict((r[0], r[1]) for r in duckdb.sql(f"DESCRIBE SELECT * FROM '{d}/builds.parquet'").fetchall())
 counts = {t: duckdb.sql(f"SELECT count(*) FROM '{d}/{t}.parquet'").fetchall()[0][0]
-          for t in ["builds", "steps", "labels", "step_inputs", "cache_operations", "cache_layers", "sources"]}
+          for t in sys.argv[2].split(",")}
 by_strategy = dict(duckdb.sql(f"SELECT labels->>'strategy', count(*) FROM '{d}/builds.parquet' GROUP BY 1").fetchall())
 lazy = duckdb.sql(f"SELECT count(*) FROM '{d}/steps.parquet' WHERE lazy_miss").fetchall()[0][0]
 epoch = duckdb.sql(f"SELECT min(epoch_ns(started_at)) FROM '{d}/steps.parquet'").fetchall()[0][0]
 print(json.dumps({"types": types, "counts": counts, "by_strategy": by_strategy, "lazy": lazy, "epoch": epoch}))
 "#;
+    let tables = TABLES.join(",");
     let run = std::process::Command::new(python())
-        .args(["-c", script, out.to_str().unwrap()])
+        .args(["-c", script, out.to_str().unwrap(), &tables])
         .output()
         .unwrap();
     assert!(

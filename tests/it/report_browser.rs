@@ -112,7 +112,10 @@ fn report_renders_its_charts_in_chromium() {
     // The DOM after rendering: every chart is an inline SVG with drawn shapes and axis text.
     let dom = chromium(&exe, &["--dump-dom"], &url);
     let svgs = dom.matches("<svg").count();
-    assert_eq!(svgs, 4, "weekly wall, weekly hits, builds, waterfall");
+    assert_eq!(
+        svgs, 5,
+        "weekly wall, weekly hits, builds, re-run time by cause, waterfall"
+    );
     // At least a bar per build (24) and per step of the slowest build (20).
     let rects = dom.matches("<rect").count();
     assert!(rects >= 44, "only {rects} bars drawn");
