@@ -335,50 +335,45 @@ pub(crate) fn load_pulled_sizes(conn: &Connection, digests: &Interner) -> Result
 /// Cache exports of the builds in `scope` (from `cache_operations`): `build` (u32),
 /// `export_ns` (i64).
 pub(crate) fn load_exports(conn: &Connection, scope: &Scope) -> Result<DataFrame> {
-    let (filter, args) = scope.where_clause();
-    let sql = format!(
+    build_values(
+        conn,
+        scope,
         "SELECT b.rowid, o.duration_ns FROM builds b
-         JOIN cache_operations o ON o.build_id = b.id AND o.op = 'export' WHERE {filter}"
-    );
-    let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query(params_from_iter(args))?;
-    let (mut build, mut dur) = (Vec::new(), Vec::new());
-    while let Some(r) = rows.next()? {
-        build.push(row_key(r.get::<_, i64>(0)?)?);
-        dur.push(r.get::<_, i64>(1)?);
-    }
-    let n = build.len();
-    Ok(DataFrame::new(
-        n,
-        vec![
-            Column::new("build".into(), build),
-            Column::new("export_ns".into(), dur),
-        ],
-    )?)
+         JOIN cache_operations o ON o.build_id = b.id AND o.op = 'export' WHERE {filter}",
+        "export_ns",
+    )
 }
 
 /// The wall time of the live capture that stored each build of `scope`, where one did
 /// (`sources.capture_wall_ns`): `build` (u32), `capture_wall_ns` (i64).
 pub(crate) fn load_capture_walls(conn: &Connection, scope: &Scope) -> Result<DataFrame> {
-    let (filter, args) = scope.where_clause();
-    let sql = format!(
+    build_values(
+        conn,
+        scope,
         "SELECT b.rowid, max(s.capture_wall_ns) FROM builds b
          JOIN sources s ON s.build_id = b.id AND s.capture_wall_ns IS NOT NULL
-         WHERE {filter} GROUP BY b.rowid"
-    );
-    let mut stmt = conn.prepare(&sql)?;
+         WHERE {filter} GROUP BY b.rowid",
+        "capture_wall_ns",
+    )
+}
+
+/// `build` (u32) and one i64 column named `name`, from `sql` (a build rowid and a value per
+/// row; `{filter}` is replaced by the scope's condition on `b`).
+fn build_values(conn: &Connection, scope: &Scope, sql: &str, name: &str) -> Result<DataFrame> {
+    let (filter, args) = scope.where_clause();
+    let mut stmt = conn.prepare(&sql.replace("{filter}", &filter))?;
     let mut rows = stmt.query(params_from_iter(args))?;
-    let (mut build, mut wall) = (Vec::new(), Vec::new());
+    let (mut build, mut value) = (Vec::new(), Vec::new());
     while let Some(r) = rows.next()? {
         build.push(row_key(r.get::<_, i64>(0)?)?);
-        wall.push(r.get::<_, i64>(1)?);
+        value.push(r.get::<_, i64>(1)?);
     }
     let n = build.len();
     Ok(DataFrame::new(
         n,
         vec![
             Column::new("build".into(), build),
-            Column::new("capture_wall_ns".into(), wall),
+            Column::new(name.into(), value),
         ],
     )?)
 }
