@@ -13,9 +13,11 @@
 //! into the build request, so unix sockets, TCP and TLS work alike), and the response body goes
 //! byte for byte to a [`CaptureSender`], where the existing Engine API decoder reads it: a
 //! build recorded live is decoded exactly like a saved API stream. Tar-body builds without a
-//! session work on dockerd 20.10 (what CI runs); dockerd 26+ with the containerd image store
-//! rejects them (`failed to read downloaded context`): record those with `buildprof record --
-//! docker buildx build ...` instead.
+//! session work on dockerd 20.10 and on newer engines with the classic image store. With the
+//! containerd image store (Docker 24-27), dockerd cannot hand an uploaded context to BuildKit
+//! (moby/moby#47717); for a local engine on a Unix socket the context is then served to it over
+//! loopback HTTP instead ([`crate::served_context`]). A remote engine of that kind still fails,
+//! and the failure says to record the build through buildx.
 
 use std::future::Future;
 use std::sync::Mutex;
@@ -31,6 +33,7 @@ use http::{Method, Request, Uri};
 use crate::capture::{CaptureSender, MERGED};
 use crate::context::{BuildContext, ContextError};
 use crate::interrupt;
+use crate::served_context::ServedContext;
 use collector::model::Build;
 
 const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
@@ -158,6 +161,8 @@ async fn bounded<T>(
 pub struct Engine {
     docker: Docker,
     host: String,
+    /// Images live in containerd (`driver-type io.containerd.snapshotter.v1`).
+    containerd_store: bool,
     server_version: String,
     api_version: String,
 }
@@ -181,7 +186,9 @@ impl Engine {
         )
         .await?;
         let v = bounded(&host, "the version query", limit, docker.version()).await?;
+        let info = bounded(&host, "the system info", limit, docker.info()).await?;
         Ok(Engine {
+            containerd_store: uses_containerd_store(info.driver_status.as_deref()),
             docker,
             host,
             server_version: v.version.unwrap_or_else(|| "unknown".into()),
@@ -248,15 +255,9 @@ impl Engine {
         sink: &CaptureSender,
     ) -> Result<(), EngineError> {
         let ctx = BuildContext::scan(&request.context, request.dockerfile.as_deref())?;
-        let query = request.query(ctx.dockerfile_name());
-        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
-        let writer = tokio::task::spawn_blocking(move || {
-            let mut w = ChannelWriter {
-                tx,
-                buf: Vec::with_capacity(CHUNK),
-            };
-            ctx.write_tar(&mut w)
-        });
+        let mut query = request.query(ctx.dockerfile_name());
+        // `served` is kept until the build ends: dropping it stops serving the context.
+        let (writer, rx, served) = self.send_context(ctx, request, &mut query).await?;
         let body = bollard::body_try_stream(futures_util::stream::unfold(rx, |mut rx| async {
             rx.recv().await.map(|c| (c, rx))
         }));
@@ -266,19 +267,8 @@ impl Engine {
                 return req;
             };
             let (mut parts, _) = req.into_parts();
-            let path = parts
-                .uri
-                .path()
-                .replacen(&format!("/images/{CARRIER}/get"), "/build", 1);
-            let mut uri = Uri::builder();
-            if let Some(s) = parts.uri.scheme() {
-                uri = uri.scheme(s.clone());
-            }
-            if let Some(a) = parts.uri.authority() {
-                uri = uri.authority(a.clone());
-            }
-            if let Ok(u) = uri.path_and_query(format!("{path}?{query}")).build() {
-                parts.uri = u;
+            if let Some(uri) = build_uri(&parts.uri, &query) {
+                parts.uri = uri;
             }
             parts.method = Method::POST;
             parts
@@ -298,6 +288,7 @@ impl Engine {
             }
         };
         drop(stream);
+        drop(served);
         match writer.await {
             Ok(Err(e)) if result.is_ok() && e.kind() != std::io::ErrorKind::BrokenPipe => {
                 Err(EngineError::Context(ContextError::Io {
@@ -309,6 +300,61 @@ impl Engine {
         }
     }
 }
+
+/// The request's URI with the carrier's path replaced by `/build?QUERY`.
+fn build_uri(carrier: &Uri, query: &str) -> Option<Uri> {
+    let path = carrier
+        .path()
+        .replacen(&format!("/images/{CARRIER}/get"), "/build", 1);
+    let mut uri = Uri::builder();
+    if let Some(s) = carrier.scheme() {
+        uri = uri.scheme(s.clone());
+    }
+    if let Some(a) = carrier.authority() {
+        uri = uri.authority(a.clone());
+    }
+    uri.path_and_query(format!("{path}?{query}")).build().ok()
+}
+
+/// The request body's chunks.
+type BodyChunks = tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>;
+
+impl Engine {
+    /// How the engine gets the context: as the tar body of the request (written by the task
+    /// returned into the channel returned), or, where it cannot read that (the containerd image
+    /// store of a local engine), served over loopback with `remote=URL` added to `query` and an
+    /// empty body.
+    async fn send_context(
+        &self,
+        ctx: BuildContext,
+        request: &BuildRequest,
+        query: &mut String,
+    ) -> Result<(TarWriter, BodyChunks, Option<ServedContext>), EngineError> {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
+        if self.containerd_store && self.host.starts_with("unix://") {
+            let served = ServedContext::start(ctx)
+                .await
+                .map_err(|source| ContextError::Io {
+                    path: request.context.clone(),
+                    source,
+                })?;
+            query.push_str(&format!("&remote={}", percent_encode(served.url())));
+            let nothing = tokio::task::spawn_blocking(|| Ok(()));
+            return Ok((nothing, rx, Some(served)));
+        }
+        let writer = tokio::task::spawn_blocking(move || {
+            let mut w = ChannelWriter {
+                tx,
+                buf: Vec::with_capacity(CHUNK),
+            };
+            ctx.write_tar(&mut w)
+        });
+        Ok((writer, rx, None))
+    }
+}
+
+/// The task writing the tar into the request body.
+type TarWriter = tokio::task::JoinHandle<std::io::Result<()>>;
 
 const CHUNK: usize = 64 * 1024;
 
@@ -345,6 +391,16 @@ impl std::io::Write for ChannelWriter {
     fn flush(&mut self) -> std::io::Result<()> {
         self.send()
     }
+}
+
+/// Whether `docker info`'s driver status says images live in containerd.
+fn uses_containerd_store(driver_status: Option<&[Vec<String>]>) -> bool {
+    driver_status.unwrap_or_default().iter().any(|pair| {
+        pair.first().map(String::as_str) == Some("driver-type")
+            && pair
+                .get(1)
+                .is_some_and(|v| v.starts_with("io.containerd.snapshotter"))
+    })
 }
 
 /// Turns a bollard error into one that says what to do.
@@ -417,15 +473,18 @@ fn classify(host: &str, err: bollard::errors::Error) -> EngineError {
 /// rather than the Dockerfile's own steps (a base image the engine cannot get).
 pub fn explain_failure(build: &Build) -> Option<String> {
     let error = build.error.as_deref().unwrap_or("");
-    if error.contains("build-context-")
-        && (error.contains("no such host") || error.contains("failed to read downloaded context"))
-    {
-        // Docker 26 with the containerd image store serves an uploaded context to BuildKit as
-        // `http://build-context-<id>`, which this daemon could not resolve.
+    let uploaded = error.contains("build-context-")
+        && (error.contains("no such host") || error.contains("failed to read downloaded context"));
+    // The context served over loopback, by an engine that does not share this machine's
+    // loopback (rootless dockerd in its own network namespace, a VM).
+    let served = error.contains("http://127.0.0.1:") && error.contains("/context.tar");
+    if uploaded || served {
+        // Docker 24-27 with the containerd image store serves an uploaded context to BuildKit
+        // as `http://build-context-<id>`, which that daemon cannot resolve (moby/moby#47717).
         return Some(
-            "the engine could not read the build context sent through its API (seen on Docker 26 \
-             with the containerd image store): record the build through buildx instead, \
-             `buildprof record -- docker buildx build --progress=rawjson ...`"
+            "the engine could not read the build context sent through its API (Docker 24-27 \
+             with the containerd image store, on an engine that is not local): record the build \
+             through buildx instead, `buildprof record -- docker buildx build --progress=rawjson ...`"
                 .into(),
         );
     }
@@ -482,6 +541,25 @@ mod tests {
             q,
             "version=2&rm=1&dockerfile=Dockerfile&t=t%3A1&target=test&buildargs=%7B%22A%22%3A%221%202%22%7D&nocache=1&cachefrom=%5B%22img%3Amain%22%5D&networkmode=none"
         );
+    }
+
+    #[test]
+    fn the_containerd_image_store_is_read_off_the_driver_status() {
+        let pairs = |p: &[(&str, &str)]| -> Vec<Vec<String>> {
+            p.iter()
+                .map(|(k, v)| vec![k.to_string(), v.to_string()])
+                .collect()
+        };
+        // `docker info` of Docker 26.1 with and without the containerd snapshotter.
+        let containerd = pairs(&[("driver-type", "io.containerd.snapshotter.v1")]);
+        let overlay = pairs(&[
+            ("Backing Filesystem", "extfs"),
+            ("Supports d_type", "true"),
+            ("Using metacopy", "false"),
+        ]);
+        assert!(uses_containerd_store(Some(&containerd)));
+        assert!(!uses_containerd_store(Some(&overlay)));
+        assert!(!uses_containerd_store(None));
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //!   connection errors, builder cache pruning, and `POST /build?version=2` whose raw body goes to
 //!   a capture (the existing Engine API decoder reads it). [`build`]: one such build, stored.
 //! - [`context::BuildContext`]: the build context as a tar stream, `.dockerignore` applied.
+//!   Where the engine cannot read a context uploaded with the request (the containerd image
+//!   store of Docker 24-27), `served_context` serves the tar to it over loopback HTTP.
 //! - [`inputs`] and [`manifest`]: a build's inputs (Dockerfile, build args, a hash tree of the
 //!   context) gathered while it runs, for `why`.
 //! - [`experiment`]: the variants of an experiment and the runner of its matrix.
@@ -39,6 +41,7 @@ pub mod manifest;
 #[cfg(unix)]
 mod passthrough;
 pub mod record;
+mod served_context;
 pub mod steps;
 mod tail;
 pub mod tee;
