@@ -4,7 +4,6 @@
 mod args;
 mod cli;
 mod commands;
-mod error_line;
 
 use std::process::ExitCode;
 
@@ -20,7 +19,10 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) if commands::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {}", error_line::one_line(err.as_ref()));
+            eprintln!(
+                "error: {}",
+                reports::render::terminal::error_line::one_line(err.as_ref())
+            );
             ExitCode::from(1)
         }
     }

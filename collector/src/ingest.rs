@@ -9,6 +9,7 @@ use xxhash_rust::xxh3::Xxh3;
 use crate::assemble::{AssembleOptions, Assembler};
 use crate::decode::{decoder, sniff, SNIFF_BYTES};
 use crate::error::{DecodeError, Position};
+use crate::inputs::BuildInputs;
 use crate::model::{Build, Format};
 use crate::store::{Inserted, SourceInfo, Store, StoreError};
 
@@ -30,16 +31,59 @@ pub enum ReadError {
     Decode(#[from] DecodeError),
     #[error("could not read: {0}")]
     Io(#[from] std::io::Error),
+    #[error("cannot open: {0}")]
+    Open(std::io::Error),
 }
 
 /// What ingesting one input stored.
 #[derive(Debug)]
 pub struct Ingested {
+    /// The input's name in the builds and messages (`<stdin>` for `-`).
+    pub source: String,
     /// Each build as stored (labels set), with whether it was new; a build that could not be
     /// stored has its error instead, and the others are kept.
     pub builds: Vec<(Build, Result<Inserted, StoreError>)>,
     /// Set when the input stopped mid-record: its last build is stored as `incomplete`.
     pub truncated: Option<DecodeError>,
+    /// Warnings about what was stored beside the builds (their inputs).
+    pub notes: Vec<String>,
+}
+
+impl Ingested {
+    /// The ids of the builds stored (new or already there).
+    pub fn stored_ids(&self) -> Vec<&str> {
+        let stored = self.builds.iter().filter(|(_, r)| r.is_ok());
+        stored.map(|(b, _)| b.id.as_str()).collect()
+    }
+
+    /// The first build that could not be stored, if one could not.
+    pub fn failed(&self) -> Option<&StoreError> {
+        self.builds.iter().find_map(|(_, r)| r.as_ref().err())
+    }
+
+    /// Stores `inputs` (the build's Dockerfile, args and context manifest, when recorded) with
+    /// every build read; a failure is a note, the build itself stays stored.
+    pub fn store_inputs(&mut self, store: &mut Store, inputs: Option<&BuildInputs>) {
+        let Some(inputs) = inputs else { return };
+        for (build, _) in &self.builds {
+            if let Err(e) = store.insert_inputs(&build.id, inputs) {
+                let id = &build.id;
+                self.notes.push(format!(
+                    "warning: the inputs of build {id} were not stored: {e}"
+                ));
+            }
+        }
+    }
+}
+
+/// Opens an input named on the command line: a file, or stdin for `-`; returns its name for
+/// messages and builds with the reader.
+pub fn open_input(input: &str) -> Result<(String, Box<dyn Read>), ReadError> {
+    if input == "-" {
+        return Ok(("<stdin>".to_string(), Box::new(std::io::stdin().lock())));
+    }
+    let file = std::fs::File::open(input).map_err(ReadError::Open)?;
+    Ok((input.to_string(), Box::new(file)))
 }
 
 /// Reads one input named `source` and stores its builds labelled with `labels`, in batches
@@ -56,8 +100,10 @@ pub fn ingest_input<R: Read>(
     let mut builds = read.builds;
     let results = store.insert_labelled(&mut builds, labels, &SourceInfo::now(source, read.bytes));
     Ok(Ingested {
+        source: source.to_string(),
         builds: builds.into_iter().zip(results).collect(),
         truncated: read.truncated,
+        notes: Vec::new(),
     })
 }
 

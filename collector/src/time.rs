@@ -142,9 +142,38 @@ pub fn parse_when_opt(s: Option<&str>, now_ns: Nanos) -> Result<Option<Nanos>, W
     s.map(|s| parse_when(s, now_ns)).transpose()
 }
 
+/// A positive duration of at most a day: `10s`, `2.5s`, `500ms`, or plain seconds (`--otlp-timeout`).
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let (number, unit) = match t.strip_suffix("ms") {
+        Some(n) => (n, 0.001),
+        None => (t.strip_suffix('s').unwrap_or(t), 1.0),
+    };
+    match number.trim().parse::<f64>() {
+        Ok(n) if n.is_finite() && n > 0.0 && n * unit <= 86_400.0 => {
+            Ok(std::time::Duration::from_secs_f64(n * unit))
+        }
+        _ => Err(format!(
+            "{text:?} is not a duration such as 10s, 2.5s or 500ms (more than 0, at most a day)"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_take_seconds_and_milliseconds() {
+        use std::time::Duration;
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration(" 2.5s"), Ok(Duration::from_millis(2500)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        for bad in ["0s", "-1s", "2d", "inf", "86401", ""] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn parses_go_fraction_widths_and_offsets() {

@@ -39,6 +39,21 @@ pub struct BuildJson {
     pub labels: BTreeMap<String, String>,
 }
 
+impl BuildJson {
+    /// The stored builds `ids` of `store` as JSON Lines, one `builds --json` object per line
+    /// (`ingest --json`).
+    pub fn lines(store: &collector::store::Store, ids: &[&str]) -> Result<String, StoreError> {
+        let mut out = String::new();
+        for id in ids {
+            let row = BuildJson::from(&store.build_row(id)?);
+            // A struct of strings, numbers and maps always serializes.
+            out.push_str(&serde_json::to_string(&row).unwrap_or_default());
+            out.push('\n');
+        }
+        Ok(out)
+    }
+}
+
 impl From<&BuildRow> for BuildJson {
     fn from(r: &BuildRow) -> Self {
         BuildJson {

@@ -62,6 +62,14 @@ pub struct Written {
     pub rows: u64,
 }
 
+impl Written {
+    /// What `buildprof export` says of a table it wrote.
+    pub fn line(&self) -> String {
+        let (rows, table, path) = (self.rows, self.table, self.path.display());
+        format!("wrote {rows} rows of {table} to {path}")
+    }
+}
+
 /// Writes `tables` of the builds `filter` selects to `out` (a file for one table, a folder for
 /// several or when `out` is a folder, `-` for stdout). `progress` is called with the table being
 /// written and the rows written so far.

@@ -30,6 +30,21 @@ pub struct InputsRequest {
     pub notes: Vec<String>,
 }
 
+impl InputsRequest {
+    /// The inputs of an Engine API build (`buildprof build`) stored in database `db`: its
+    /// context, Dockerfile and build args.
+    pub fn of_build(request: &crate::engine::BuildRequest, db: &Path) -> InputsRequest {
+        let args = request.build_args.iter().map(|(k, v)| format!("{k}={v}"));
+        InputsRequest {
+            context: Some(request.context.clone()),
+            dockerfile: request.dockerfile.clone(),
+            build_args: args.collect(),
+            hash_cache: Some(hash_cache_beside(db)),
+            ..InputsRequest::default()
+        }
+    }
+}
+
 /// The file beside database `db` that remembers context file hashes.
 pub fn hash_cache_beside(db: &Path) -> PathBuf {
     let mut p = db.as_os_str().to_owned();

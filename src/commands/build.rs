@@ -63,17 +63,7 @@ pub fn run(db: &Path, args: BuildArgs) -> Result<ExitCode> {
     request.cache_from = args.cache_from.clone();
     request.tags = args.tags.clone();
     let visible = !args.quiet && std::io::stderr().is_terminal();
-    let inputs = live::inputs::InputsRequest {
-        context: Some(request.context.clone()),
-        dockerfile: request.dockerfile.clone(),
-        build_args: request
-            .build_args
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect(),
-        hash_cache: Some(live::inputs::hash_cache_beside(db)),
-        ..live::inputs::InputsRequest::default()
-    };
+    let inputs = live::inputs::InputsRequest::of_build(&request, db);
     let (stored, store) = match build_and_store(
         || open_store(db),
         &request,

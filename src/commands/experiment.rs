@@ -11,7 +11,8 @@ use collector::model::parse_labels;
 use live::build::parse_build_args;
 use live::experiment::spec::Overrides;
 use live::experiment::Experiment;
-use reports::render::terminal::experiment::medians_table;
+use reports::render::terminal::error_line::one_line;
+use reports::render::terminal::experiment::experiment_summary;
 
 use super::{open_store, print, print_json};
 use crate::args::{BuildOptions, CaptureArgs};
@@ -79,35 +80,19 @@ pub fn run(db: &Path, args: ExperimentArgs) -> Result<ExitCode> {
     let mut medians =
         ExperimentMedians::of(&experiment.id, &experiment.variant_names(), &run.recorded);
     medians.interrupted = run.interrupted;
-    if args.json {
-        print_json(&medians)?;
-    } else {
-        let id = &experiment.id;
-        print(&format!(
-            "experiment {id}: {} of {} builds recorded{}\n{}all builds: buildprof builds --label experiment={id}\n",
+    match args.json {
+        true => print_json(&medians)?,
+        false => print(&experiment_summary(
+            &medians,
             run.recorded.len(),
             run.planned,
-            if run.interrupted { " (interrupted)" } else { "" },
-            medians_table(&medians),
-        ))?;
+        ))?,
     }
-    if let Some(e) = run.error {
-        eprintln!("error: {}", crate::error_line::one_line(e.as_ref()));
-        return Ok(ExitCode::from(1));
+    if let Some(e) = &run.error {
+        eprintln!("error: {}", one_line(e.as_ref()));
     }
-    let failed = run.failed_variants();
-    for f in &failed {
-        eprintln!(
-            "error: variant {}: {} of {} builds did not succeed; the first: {}",
-            f.variant, f.failed, f.recorded, f.first_error
-        );
+    for line in run.failure_lines() {
+        eprintln!("error: {line}");
     }
-    if !failed.is_empty() && !run.interrupted {
-        return Ok(ExitCode::from(1));
-    }
-    Ok(if run.interrupted {
-        ExitCode::from(130)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(ExitCode::from(run.exit_code()))
 }

@@ -6,21 +6,23 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use collector::store::{BuildFilter, Store};
+use collector::time::parse_duration;
 use export::columnar::ColumnarFormat;
 use export::otlp::{export_builds, OtlpTarget};
 use export::tables::{export_tables, table_list};
-use reports::render::fmt::printable;
+use reports::render::terminal::progress::Progress;
 
-use super::{open_store, print, Progress};
+use super::{open_store, print};
 use crate::args::ScopeArgs;
 
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("target").required(true).args(["format", "otlp"])))]
 pub struct ExportArgs {
     /// Columnar file format (with --out).
-    #[arg(long, value_enum, requires = "out", conflicts_with = "otlp")]
-    pub format: Option<FileFormat>,
+    #[arg(long, requires = "out", conflicts_with = "otlp", value_parser = PossibleValuesParser::new(ColumnarFormat::NAMES).try_map(|n| ColumnarFormat::from_name(&n).ok_or("unknown format")))]
+    pub format: Option<ColumnarFormat>,
     /// Tables to export, comma-separated: builds, steps, labels, step_inputs, cache_operations,
     /// cache_layers, sources, or all (columns in docs/export.md).
     #[arg(long = "table", value_delimiter = ',', default_value = "builds")]
@@ -38,7 +40,7 @@ pub struct ExportArgs {
     pub otlp_headers: Vec<String>,
     /// How long to wait for the OTLP endpoint to connect and to answer one request, e.g. `10s`,
     /// `2.5s`, `500ms`; retries of a request end after three times this.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout, requires = "otlp")]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration, requires = "otlp")]
     pub otlp_timeout: std::time::Duration,
     /// `service.name` of the exported traces.
     #[arg(long, default_value = "docker-build", requires = "otlp")]
@@ -48,14 +50,6 @@ pub struct ExportArgs {
     /// Never show a progress bar.
     #[arg(long)]
     pub quiet: bool,
-}
-
-/// The file formats of `export --format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum FileFormat {
-    Parquet,
-    Csv,
-    Jsonl,
 }
 
 pub fn run(db: &Path, args: ExportArgs) -> Result<ExitCode> {
@@ -74,16 +68,11 @@ pub fn run(db: &Path, args: ExportArgs) -> Result<ExitCode> {
 fn files(
     store: &Store,
     filter: &BuildFilter,
-    format: FileFormat,
+    format: ColumnarFormat,
     out: &Path,
     args: &ExportArgs,
 ) -> Result<ExitCode> {
     let tables = table_list(&args.tables)?;
-    let format = match format {
-        FileFormat::Parquet => ColumnarFormat::Parquet,
-        FileFormat::Csv => ColumnarFormat::Csv,
-        FileFormat::Jsonl => ColumnarFormat::Jsonl,
-    };
     let to_stdout = out.as_os_str() == "-";
     let progress = Progress::new(
         !args.quiet && !to_stdout && std::io::stderr().is_terminal(),
@@ -98,37 +87,9 @@ fn files(
     })?;
     progress.finish();
     if !to_stdout {
-        let text: String = written
-            .iter()
-            .map(|w| {
-                format!(
-                    "wrote {} rows of {} to {}\n",
-                    w.rows,
-                    w.table,
-                    w.path.display()
-                )
-            })
-            .collect();
-        print(&text)?;
+        print(&written.iter().map(|w| w.line() + "\n").collect::<String>())?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// A positive duration: `10s`, `2.5s`, `500ms`, or plain seconds.
-fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
-    let t = text.trim();
-    let (number, unit) = match t.strip_suffix("ms") {
-        Some(n) => (n, 0.001),
-        None => (t.strip_suffix('s').unwrap_or(t), 1.0),
-    };
-    match number.trim().parse::<f64>() {
-        Ok(n) if n.is_finite() && n > 0.0 && n * unit <= 86_400.0 => {
-            Ok(std::time::Duration::from_secs_f64(n * unit))
-        }
-        _ => Err(format!(
-            "{text:?} is not a duration such as 10s, 2.5s or 500ms (more than 0, at most a day)"
-        )),
-    }
 }
 
 fn otlp(store: &Store, filter: &BuildFilter, url: &str, args: &ExportArgs) -> Result<ExitCode> {
@@ -150,27 +111,12 @@ fn otlp(store: &Store, filter: &BuildFilter, url: &str, args: &ExportArgs) -> Re
         }
     })?;
     progress.finish();
-    let mut text = format!(
-        "exported {} builds ({} spans) to {}\n",
-        summary.builds, summary.spans, summary.endpoint
-    );
-    if summary.skipped > 0 {
-        text.push_str(&format!(
-            "skipped {} builds without wall-clock times (plain logs without CI timestamps)\n",
-            summary.skipped
-        ));
-    }
-    if summary.rejected_spans > 0 {
-        text.push_str(&format!(
-            "the collector rejected {} spans: {}\n",
-            summary.rejected_spans,
-            printable(&summary.messages.join("; "))
-        ));
-    }
-    print(&text)?;
-    Ok(if summary.rejected_spans > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    print(
+        &summary
+            .lines()
+            .iter()
+            .map(|l| format!("{l}\n"))
+            .collect::<String>(),
+    )?;
+    Ok(ExitCode::from(u8::from(summary.rejected_spans > 0)))
 }

@@ -2,22 +2,20 @@
 //! the builds of one input in batches); with `--tee`, echo a pipe as it arrives and store the
 //! build it carries.
 
-use std::fs::File;
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
-use collector::assemble::AssembleOptions;
-use collector::ingest::ingest_input;
-use collector::inputs::BuildInputs;
-use collector::model::{parse_labels, Format};
-use collector::store::Store;
-use indicatif::ProgressBar;
+use collector::ingest::{ingest_input, open_input, Ingested};
+use collector::model::parse_labels;
+use export::contract::BuildJson;
 use live::record::{store_inputs, tee_and_store};
-use reports::render::terminal::stored::{recorded_lines, stored_line};
+use reports::render::terminal::error_line::one_line;
+use reports::render::terminal::progress::Progress;
+use reports::render::terminal::stored::{ingested_lines, ingested_warnings, recorded_lines};
 
-use super::{open_store, Progress};
+use super::open_store;
 use crate::args::{CaptureArgs, FormatArg, InputArgs};
 
 #[derive(Debug, clap::Args)]
@@ -30,8 +28,9 @@ pub struct IngestArgs {
     /// A label to attach to every build read (repeatable), e.g. `--label strategy=max`.
     #[arg(long = "label", value_name = "KEY=VALUE")]
     pub labels: Vec<String>,
-    /// Print one JSON object per stored build instead of a sentence.
-    #[arg(long)]
+    /// Print each stored build as a line of JSON (the `builds --json` object) instead of a
+    /// sentence.
+    #[arg(long, conflicts_with = "tee")]
     pub json: bool,
     /// Never show a progress bar.
     #[arg(long)]
@@ -54,113 +53,66 @@ pub fn run(db: &Path, args: IngestArgs) -> Result<ExitCode> {
     if args.tee {
         return tee(db, &args);
     }
-    let labels = parse_labels(&args.labels)?;
-    let format = args.format.format();
+    let (labels, format) = (parse_labels(&args.labels)?, args.format.format());
     let options = args.capture.options()?;
-    let inputs = if args.inputs.is_empty() {
-        if std::io::stdin().is_terminal() {
-            bail!("nothing to ingest: name trace files, or pipe a build's progress into `buildprof ingest -`");
-        }
-        vec!["-".to_string()]
-    } else {
-        args.inputs
+    let inputs = match args.inputs.is_empty() {
+        false => args.inputs.clone(),
+        true if std::io::stdin().is_terminal() => bail!("nothing to ingest: name trace files, or pipe a build's progress into `buildprof ingest -`"),
+        true => vec!["-".to_string()],
     };
     let mut store = open_store(db)?;
-    let total: u64 = inputs
-        .iter()
-        .filter(|i| i.as_str() != "-")
-        .filter_map(|i| std::fs::metadata(i).ok())
-        .map(|m| m.len())
-        .sum();
-    let show = !args.quiet && std::io::stderr().is_terminal();
+    let sizes = inputs.iter().filter_map(|i| std::fs::metadata(i).ok());
+    let total: u64 = sizes.filter(|m| m.is_file()).map(|m| m.len()).sum();
     let progress = Progress::new(
-        show && (inputs.len() > 1 || total > BAR_BYTES),
+        !args.quiet && std::io::stderr().is_terminal() && (inputs.len() > 1 || total > BAR_BYTES),
         "{spinner} ingesting [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {msg}",
         Some(total),
     );
-    let mut failures = 0;
     let request = args.build_inputs.request(db);
     let recorded = (!request.is_empty()).then(|| request.gather(&options.redactor));
+    let mut failures = 0;
     for input in &inputs {
-        let one = ingest_one(&mut store, input, format, &labels, &options, progress.bar());
-        match one.map(|(lines, ids)| (lines, store_inputs_of(&mut store, &ids, recorded.as_ref())))
-        {
-            Ok((mut lines, notes)) => {
-                lines.extend(notes);
-                progress.print(&lines.into_iter().map(|l| l + "\n").collect::<String>())?
+        let one = open_input(input).and_then(|(name, reader)| {
+            let reader = progress.wrap_read(&name, reader);
+            ingest_input(&mut store, &name, reader, format, &labels, &options)
+        });
+        let stored = one
+            .map_err(anyhow::Error::from)
+            .and_then(|mut i: Ingested| match i.failed() {
+                Some(e) => bail!("{}", one_line(e)),
+                None => {
+                    i.store_inputs(&mut store, recorded.as_ref());
+                    Ok(i)
+                }
+            });
+        let printed = stored.and_then(|i| match args.json {
+            true => {
+                let json = BuildJson::lines(&store, &i.stored_ids())?;
+                ingested_warnings(&i)
+                    .iter()
+                    .for_each(|w| progress.eprintln(w));
+                Ok(progress.print(&json)?)
             }
+            false => Ok(progress.print(
+                &ingested_lines(&i)
+                    .iter()
+                    .map(|l| l.clone() + "\n")
+                    .collect::<String>(),
+            )?),
+        });
+        match printed {
+            Ok(()) => {}
             Err(e) => {
                 failures += 1;
-                progress.eprintln(&format!(
-                    "error: {input}: {}",
-                    crate::error_line::one_line(e.as_ref())
-                ));
+                progress.eprintln(&format!("error: {input}: {}", one_line(e.as_ref())));
             }
         }
     }
-    if let Some(i) = &recorded {
-        for note in &i.notes {
-            progress.eprintln(&format!("note: inputs: {note}"));
-        }
+    for note in recorded.iter().flat_map(|i| &i.notes) {
+        progress.eprintln(&format!("note: inputs: {note}"));
     }
     progress.finish();
-    Ok(if failures > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-/// Stores `inputs` (when given) with the builds `ids`; returns warnings to print.
-fn store_inputs_of(store: &mut Store, ids: &[String], inputs: Option<&BuildInputs>) -> Vec<String> {
-    let Some(inputs) = inputs else {
-        return Vec::new();
-    };
-    ids.iter()
-        .filter_map(|id| {
-            store
-                .insert_inputs(id, inputs)
-                .err()
-                .map(|e| format!("warning: the inputs of build {id} were not stored: {e}"))
-        })
-        .collect()
-}
-
-/// Reads one input and stores its builds; returns the lines to print and the ids stored.
-fn ingest_one(
-    store: &mut Store,
-    input: &str,
-    format: Option<Format>,
-    labels: &[(String, String)],
-    options: &AssembleOptions,
-    bar: Option<&ProgressBar>,
-) -> Result<(Vec<String>, Vec<String>)> {
-    let (name, reader): (String, Box<dyn Read>) = if input == "-" {
-        ("<stdin>".to_string(), Box::new(std::io::stdin().lock()))
-    } else {
-        let f = File::open(input).map_err(|e| anyhow::anyhow!("cannot open: {e}"))?;
-        (input.to_string(), Box::new(f))
-    };
-    if let Some(b) = bar {
-        b.set_message(name.rsplit('/').next().unwrap_or(&name).to_string());
-    }
-    let reader: Box<dyn Read> = match bar {
-        Some(b) => Box::new(b.wrap_read(reader)),
-        None => reader,
-    };
-    let ingested = ingest_input(store, &name, reader, format, labels, options)?;
-    let mut lines = Vec::new();
-    if let Some(t) = &ingested.truncated {
-        lines.push(format!(
-            "warning: {name}: {t}; the build is stored as incomplete"
-        ));
-    }
-    let mut ids = Vec::new();
-    for (build, inserted) in ingested.builds {
-        lines.push(stored_line(&build, inserted?, &name));
-        ids.push(build.id);
-    }
-    Ok((lines, ids))
+    Ok(ExitCode::from(u8::from(failures > 0)))
 }
 
 /// `ingest - --tee`: echo stdin to stdout as it arrives and store the build it carries.
@@ -177,22 +129,15 @@ fn tee(db: &Path, args: &IngestArgs) -> Result<ExitCode> {
     let request = args.build_inputs.request(db);
     // Hashed while the piped build runs.
     let inputs = (!request.is_empty()).then(|| request.start(options.redactor.clone()));
-    let mut stored = tee_and_store(
-        &mut store,
-        std::io::stdin().lock(),
-        std::io::stdout().lock(),
-        &labels,
-        args.format.format(),
-        options,
-    )?;
+    let (stdin, stdout) = (std::io::stdin().lock(), std::io::stdout().lock());
+    let format = args.format.format();
+    let mut stored = tee_and_store(&mut store, stdin, stdout, &labels, format, options)?;
     if let Some(job) = inputs {
         store_inputs(&mut store, &mut stored, job.finish());
     }
     // stdout carries the echo: the summary goes to stderr.
-    if !args.quiet {
-        for line in recorded_lines(&stored) {
-            eprintln!("buildprof: {line}");
-        }
+    for line in recorded_lines(&stored).iter().filter(|_| !args.quiet) {
+        eprintln!("buildprof: {line}");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -8,9 +8,11 @@ use anyhow::{Context, Result};
 use collector::model::parse_labels;
 use collector::store::{expand_inputs, Store};
 use export::contract::MergeJson;
+use reports::render::terminal::error_line::one_line;
 use reports::render::terminal::merge::{merged_line, totals_line, MergeTotals};
+use reports::render::terminal::progress::Progress;
 
-use super::{print, print_json, Progress};
+use super::{print, print_json};
 
 #[derive(Debug, clap::Args)]
 pub struct MergeArgs {
@@ -42,7 +44,7 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
         Some(inputs.len() as u64),
     );
     let mut report = MergeJson::new(args.into.display().to_string());
-    let mut printed: Result<()> = Ok(());
+    let mut printed: std::io::Result<()> = Ok(());
     let refs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
     let merged = store.merge_many(&refs, &labels, &mut |input, result| {
         let path = input.display().to_string();
@@ -52,7 +54,7 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
                 printed = progress.print(&format!("{}\n", merged_line(&path, s)))
             }
             Ok(_) => {}
-            Err(e) => progress.eprintln(&format!("error: {}", crate::error_line::one_line(e))),
+            Err(e) => progress.eprintln(&format!("error: {}", one_line(e))),
         }
         if let Some(b) = progress.bar() {
             b.inc(1);

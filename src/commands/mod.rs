@@ -1,6 +1,7 @@
 //! The commands: one file each, holding its arguments (clap) and its `run`, which parses them,
 //! calls one library entry point, and prints. Commands never call each other; what they share
-//! is in `args.rs` and the helpers below. `cli.rs` dispatches to them.
+//! is in `args.rs` and the helpers below; the progress bar and the error line are
+//! `reports::render::terminal`'s. `cli.rs` dispatches to them.
 
 pub mod build;
 pub mod builds;
@@ -31,63 +32,9 @@ pub fn open_store(path: &Path) -> Result<Store> {
     Store::open(path).with_context(|| format!("cannot open database {}", path.display()))
 }
 
-/// A progress bar (or, without a length, a spinner) on stderr when `show` holds, and printing
-/// that goes above it without tearing it.
-pub struct Progress(Option<indicatif::ProgressBar>);
-
-impl Progress {
-    pub fn new(show: bool, template: &str, len: Option<u64>) -> Progress {
-        use indicatif::{ProgressBar, ProgressStyle};
-        Progress(show.then(|| {
-            let (bar, fallback) = match len {
-                Some(n) => (ProgressBar::new(n), ProgressStyle::default_bar()),
-                None => (ProgressBar::new_spinner(), ProgressStyle::default_spinner()),
-            };
-            bar.set_style(
-                ProgressStyle::with_template(template)
-                    .unwrap_or(fallback)
-                    .progress_chars("=> "),
-            );
-            bar
-        }))
-    }
-
-    /// The bar, when one is drawn.
-    pub fn bar(&self) -> Option<&indicatif::ProgressBar> {
-        self.0.as_ref()
-    }
-
-    /// Prints `text` on stdout.
-    pub fn print(&self, text: &str) -> Result<()> {
-        match &self.0 {
-            Some(b) => b.suspend(|| print(text)),
-            None => print(text),
-        }
-    }
-
-    /// Prints `line` on stderr.
-    pub fn eprintln(&self, line: &str) {
-        match &self.0 {
-            Some(b) => b.suspend(|| eprintln!("{line}")),
-            None => eprintln!("{line}"),
-        }
-    }
-
-    /// Removes the bar.
-    pub fn finish(&self) {
-        if let Some(b) = &self.0 {
-            b.finish_and_clear();
-        }
-    }
-}
-
 /// Writes to stdout, turning a closed pipe into an error `main` exits quietly on.
 pub fn print(text: &str) -> Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
-    out.flush()?;
-    Ok(())
+    Ok(reports::render::terminal::progress::print(text)?)
 }
 
 /// Prints `value` as pretty JSON on a line of its own.

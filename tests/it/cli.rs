@@ -130,6 +130,34 @@ fn ingest_is_idempotent_and_env_selects_the_database() {
 }
 
 #[test]
+fn ingest_json_prints_each_stored_build_as_builds_json_prints_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("j.db");
+    let traces = [sample(MIN_LAZY), sample(EXPORT)];
+    let out = run(&db, &["ingest", "--json", &traces[0], &traces[1]]);
+    assert_success(&out);
+    let printed: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // One line per build read (the export holds several), each the object `builds --json`
+    // gives for that build, in the order read.
+    let mut stored = json(&db, &["builds", "--json"]).as_array().unwrap().clone();
+    assert!(printed.len() > 2, "{printed:?}");
+    assert_eq!(printed.len(), stored.len());
+    for p in &printed {
+        let i = stored.iter().position(|s| s["id"] == p["id"]).unwrap();
+        assert_eq!(&stored.remove(i), p);
+    }
+    assert_eq!(printed[0]["source"], traces[0].as_str());
+    // Ingested again, the same builds are printed (already stored).
+    let again = run(&db, &["ingest", "--json", &traces[0]]);
+    let line: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(line, printed[0]);
+}
+
+#[test]
 fn stdin_and_multi_record_exports() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("m.db");

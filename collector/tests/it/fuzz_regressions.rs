@@ -94,7 +94,9 @@ fn check_read(data: &[u8], format: Option<Format>, offsets_in_input: bool) -> Re
             }
             Ok(())
         }
-        Err(ReadError::Io(e)) => Err(format!("I/O error reading a byte slice: {e}")),
+        Err(ReadError::Io(e) | ReadError::Open(e)) => {
+            Err(format!("I/O error reading a byte slice: {e}"))
+        }
         Err(ReadError::Decode(e)) => {
             let pos = match &e {
                 DecodeError::Empty => {

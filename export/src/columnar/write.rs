@@ -25,6 +25,19 @@ pub enum ColumnarFormat {
 }
 
 impl ColumnarFormat {
+    /// The names `export --format` takes.
+    pub const NAMES: [&'static str; 3] = ["parquet", "csv", "jsonl"];
+
+    /// The format named by one of [`Self::NAMES`].
+    pub fn from_name(name: &str) -> Option<ColumnarFormat> {
+        match name {
+            "parquet" => Some(ColumnarFormat::Parquet),
+            "csv" => Some(ColumnarFormat::Csv),
+            "jsonl" => Some(ColumnarFormat::Jsonl),
+            _ => None,
+        }
+    }
+
     /// The file extension of the format.
     pub fn extension(self) -> &'static str {
         match self {

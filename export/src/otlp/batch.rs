@@ -8,6 +8,35 @@ use collector::store::{BuildFilter, Store, StoreError};
 
 use super::{build_trace, Endpoint, ExportTraceServiceRequest, OtlpError, Sender};
 
+impl OtlpSummary {
+    /// What `buildprof export --otlp` says of it, a line each: what was sent, what was skipped,
+    /// what the collector rejected (its words, control characters blanked).
+    pub fn lines(&self) -> Vec<String> {
+        let (builds, spans, endpoint) = (self.builds, self.spans, &self.endpoint);
+        let mut lines = vec![format!(
+            "exported {builds} builds ({spans} spans) to {endpoint}"
+        )];
+        if self.skipped > 0 {
+            lines.push(format!(
+                "skipped {} builds without wall-clock times (plain logs without CI timestamps)",
+                self.skipped
+            ));
+        }
+        if self.rejected_spans > 0 {
+            let said = self.messages.join("; ");
+            let said: String = said
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+            lines.push(format!(
+                "the collector rejected {} spans: {said}",
+                self.rejected_spans
+            ));
+        }
+        lines
+    }
+}
+
 /// Spans per OTLP request (collectors commonly accept a few MB per request).
 pub const SPANS_PER_REQUEST: usize = 2_000;
 

@@ -68,6 +68,33 @@ impl ExperimentRun {
         out.retain(|f| f.failed > 0);
         out
     }
+
+    /// What `buildprof experiment` says on stderr of the variants whose builds did not all
+    /// succeed (nothing when the run stopped on an error: that error says more).
+    pub fn failure_lines(&self) -> Vec<String> {
+        if self.error.is_some() {
+            return Vec::new();
+        }
+        let lines = self.failed_variants().into_iter().map(|f| {
+            format!(
+                "variant {}: {} of {} builds did not succeed; the first: {}",
+                f.variant, f.failed, f.recorded, f.first_error
+            )
+        });
+        lines.collect()
+    }
+
+    /// The exit code of `buildprof experiment`: 130 when interrupted, 1 when it stopped on an
+    /// error or a variant's builds did not all succeed, else 0.
+    pub fn exit_code(&self) -> u8 {
+        if self.error.is_some() {
+            1
+        } else if self.interrupted {
+            130
+        } else {
+            u8::from(!self.failed_variants().is_empty())
+        }
+    }
 }
 
 pub struct Runner<'a> {

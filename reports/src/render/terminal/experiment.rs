@@ -5,6 +5,17 @@ use analyzer::experiment::ExperimentMedians;
 use crate::render::fmt::UNKNOWN;
 use crate::render::table::{Align, Table};
 
+/// The end of an experiment: how many builds it recorded, the medians table, and how to list
+/// its builds.
+pub fn experiment_summary(m: &ExperimentMedians, recorded: usize, planned: usize) -> String {
+    let id = &m.experiment;
+    let cut = if m.interrupted { " (interrupted)" } else { "" };
+    format!(
+        "experiment {id}: {recorded} of {planned} builds recorded{cut}\n{}all builds: buildprof builds --label experiment={id}\n",
+        medians_table(m)
+    )
+}
+
 /// One row per variant: builds, succeeded, median wall time, executed and cached steps.
 pub fn medians_table(m: &ExperimentMedians) -> String {
     let mut t = Table::new(&[

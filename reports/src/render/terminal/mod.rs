@@ -4,9 +4,11 @@
 pub mod builds;
 pub mod busts;
 pub mod compare;
+pub mod error_line;
 pub mod experiment;
 pub mod merge;
 pub mod metrics;
+pub mod progress;
 pub mod steps;
 pub mod stored;
 pub mod trends;

@@ -2,6 +2,7 @@
 //! `stored 1a2b3c4d5e6f succeeded (rawjson, 20 steps: 5 cached, 1 pulled, 14 executed, 2 lazy)
 //! from build.json`.
 
+use collector::ingest::Ingested;
 use collector::model::Build;
 use collector::store::{Inserted, Stored};
 
@@ -34,6 +35,33 @@ pub fn stored_line(b: &Build, inserted: Inserted, input: &str) -> String {
         text.push_str(&format!(", {lazy} lazy"));
     }
     format!("{text}) from {}", printable(input))
+}
+
+/// `ingest`: a line per build stored from one input, after a warning when the input was cut
+/// short, and the notes about what was stored beside the builds.
+pub fn ingested_lines(ingested: &Ingested) -> Vec<String> {
+    let name = &ingested.source;
+    let builds = ingested
+        .builds
+        .iter()
+        .filter_map(|(build, inserted)| Some(stored_line(build, *inserted.as_ref().ok()?, name)));
+    let warnings = ingested_warnings(ingested);
+    let (cut, notes) = warnings.split_at(usize::from(ingested.truncated.is_some()));
+    cut.iter()
+        .cloned()
+        .chain(builds)
+        .chain(notes.iter().cloned())
+        .collect()
+}
+
+/// The warnings of one input: it was cut short, or something beside its builds was not stored.
+pub fn ingested_warnings(ingested: &Ingested) -> Vec<String> {
+    let name = printable(&ingested.source);
+    let cut = ingested
+        .truncated
+        .iter()
+        .map(|t| format!("warning: {name}: {t}; the build is stored as incomplete"));
+    cut.chain(ingested.notes.iter().cloned()).collect()
 }
 
 /// `record`, `build`, `ingest --tee`: the build, its failed steps and its wall time.
