@@ -11,6 +11,14 @@ use collector::redact::Redactor;
 use collector::store::BuildFilter;
 use collector::time::now_ns;
 
+/// A price in USD (`--price-per-minute`): a finite number, not negative.
+pub fn parse_price(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(p) if p.is_finite() && p >= 0.0 => Ok(p),
+        _ => Err(format!("{text:?} is not a non-negative number of USD")),
+    }
+}
+
 /// Which builds a command looks at.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ScopeArgs {

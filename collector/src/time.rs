@@ -108,6 +108,8 @@ pub enum WhenError {
     Unreadable(String),
     #[error("time {0:?} is out of range (1677-09-21 to 2262-04-11)")]
     OutOfRange(String),
+    #[error("--since must be before --until (the period is empty)")]
+    EmptyPeriod,
 }
 
 /// Resolves a `--since`/`--until` argument to Unix nanoseconds: an RFC 3339 time, a date
@@ -137,6 +139,21 @@ pub fn parse_when(s: &str, now_ns: Nanos) -> Result<Nanos, WhenError> {
     Ok(now_ns - secs * 1_000_000_000)
 }
 
+/// The period `[since, until)` of a report: `until` is now when not given, and a relative
+/// `since` (`7d`) counts back from `until`.
+pub fn parse_period(
+    since: &str,
+    until: Option<&str>,
+    now_ns: Nanos,
+) -> Result<(Nanos, Nanos), WhenError> {
+    let until = parse_when_opt(until, now_ns)?.unwrap_or(now_ns);
+    let since = parse_when(since, until)?;
+    match since < until {
+        true => Ok((since, until)),
+        false => Err(WhenError::EmptyPeriod),
+    }
+}
+
 /// [`parse_when`] of an optional argument.
 pub fn parse_when_opt(s: Option<&str>, now_ns: Nanos) -> Result<Option<Nanos>, WhenError> {
     s.map(|s| parse_when(s, now_ns)).transpose()
@@ -162,6 +179,26 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_relative_since_counts_back_from_until() {
+        let day = 86_400 * 1_000_000_000;
+        let until = parse_when("2026-05-08", 0).unwrap();
+        assert_eq!(
+            parse_period("7d", Some("2026-05-08"), 0),
+            Ok((until - 7 * day, until))
+        );
+        assert_eq!(parse_period("1d", None, until), Ok((until - day, until)));
+        let since = parse_when("2026-05-01", 0).unwrap();
+        assert_eq!(
+            parse_period("2026-05-01", Some("2026-05-08"), 0),
+            Ok((since, until))
+        );
+        assert_eq!(
+            parse_period("2026-05-08", Some("2026-05-01"), 0),
+            Err(WhenError::EmptyPeriod)
+        );
+    }
 
     #[test]
     fn durations_take_seconds_and_milliseconds() {

@@ -11,7 +11,7 @@ use export::contract::BuildJson;
 use live::build::{build_and_store, failure_reason, request_for, BuildOutcome};
 use reports::render::terminal::stored::recorded_lines;
 
-use super::{open_store, print, print_json};
+use super::{open_store, print, print_json, text};
 use crate::args::{BuildOptions, CaptureArgs};
 
 #[derive(Debug, clap::Args)]
@@ -84,12 +84,7 @@ pub fn run(db: &Path, args: BuildArgs) -> Result<ExitCode> {
     if args.json {
         print_json(&BuildJson::from(&store.build_row(&build.id)?))?;
     } else {
-        print(
-            &recorded_lines(&stored)
-                .iter()
-                .map(|l| format!("{l}\n"))
-                .collect::<String>(),
-        )?;
+        print(&text(recorded_lines(&stored)))?;
     }
     if build.status == BuildStatus::Succeeded {
         return Ok(ExitCode::SUCCESS);

@@ -5,11 +5,11 @@ use std::process::ExitCode;
 
 use analyzer::compare::{compare, CompareOptions, Metric};
 use analyzer::cost::CostOptions;
-use anyhow::{bail, Result};
+use anyhow::Result;
 use clap::ValueEnum;
 
-use super::{open_store, print, print_json};
-use crate::args::ScopeArgs;
+use super::{open_store, output};
+use crate::args::{parse_price, ScopeArgs};
 
 #[derive(Debug, clap::Args)]
 pub struct CompareArgs {
@@ -30,7 +30,7 @@ pub struct CompareArgs {
     #[arg(long)]
     pub cost: bool,
     /// Price of one CI runner-minute in USD, for --cost.
-    #[arg(long, value_name = "USD", default_value_t = analyzer::cost::DEFAULT_PRICE_PER_MINUTE)]
+    #[arg(long, value_name = "USD", default_value_t = analyzer::cost::DEFAULT_PRICE_PER_MINUTE, value_parser = parse_price)]
     pub price_per_minute: f64,
     /// Builds per week to price a week at (default: each group's observed rate).
     #[arg(long, value_name = "N")]
@@ -75,9 +75,6 @@ impl From<MetricArg> for Metric {
 }
 
 pub fn run(db: &Path, args: CompareArgs) -> Result<ExitCode> {
-    if !(args.price_per_minute.is_finite() && args.price_per_minute >= 0.0) {
-        bail!("--price-per-minute must be a non-negative number of USD");
-    }
     let scope = args.scope.scope()?;
     let store = open_store(db)?;
     let opts = CompareOptions {
@@ -93,10 +90,9 @@ pub fn run(db: &Path, args: CompareArgs) -> Result<ExitCode> {
         ..CompareOptions::new(&args.by)
     };
     let result = compare(store.connection(), &scope, &opts)?;
-    if args.json {
-        print_json(&result)?;
-    } else {
-        print(&reports::render::terminal::compare::render(&result))?;
-    }
-    Ok(ExitCode::SUCCESS)
+    output(
+        args.json,
+        &result,
+        reports::render::terminal::compare::render,
+    )
 }

@@ -14,7 +14,7 @@ use export::otlp::{export_builds, OtlpTarget};
 use export::tables::{export_tables, table_list};
 use reports::render::terminal::progress::Progress;
 
-use super::{open_store, print};
+use super::{open_store, print, text};
 use crate::args::ScopeArgs;
 
 #[derive(Debug, clap::Args)]
@@ -87,7 +87,7 @@ fn files(
     })?;
     progress.finish();
     if !to_stdout {
-        print(&written.iter().map(|w| w.line() + "\n").collect::<String>())?;
+        print(&text(written.iter().map(|w| w.line())))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -111,12 +111,6 @@ fn otlp(store: &Store, filter: &BuildFilter, url: &str, args: &ExportArgs) -> Re
         }
     })?;
     progress.finish();
-    print(
-        &summary
-            .lines()
-            .iter()
-            .map(|l| format!("{l}\n"))
-            .collect::<String>(),
-    )?;
+    print(&text(summary.lines()))?;
     Ok(ExitCode::from(u8::from(summary.rejected_spans > 0)))
 }

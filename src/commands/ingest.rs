@@ -15,7 +15,7 @@ use reports::render::terminal::error_line::one_line;
 use reports::render::terminal::progress::Progress;
 use reports::render::terminal::stored::{ingested_lines, ingested_warnings, recorded_lines};
 
-use super::open_store;
+use super::{open_store, text};
 use crate::args::{CaptureArgs, FormatArg, InputArgs};
 
 #[derive(Debug, clap::Args)]
@@ -93,12 +93,7 @@ pub fn run(db: &Path, args: IngestArgs) -> Result<ExitCode> {
                     .for_each(|w| progress.eprintln(w));
                 Ok(progress.print(&json)?)
             }
-            false => Ok(progress.print(
-                &ingested_lines(&i)
-                    .iter()
-                    .map(|l| l.clone() + "\n")
-                    .collect::<String>(),
-            )?),
+            false => Ok(progress.print(&text(ingested_lines(&i)))?),
         });
         match printed {
             Ok(()) => {}

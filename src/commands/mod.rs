@@ -37,6 +37,27 @@ pub fn print(text: &str) -> Result<()> {
     Ok(reports::render::terminal::progress::print(text)?)
 }
 
+/// Prints `value` as JSON (`--json`) or as `text` renders it, and succeeds.
+pub fn output<T: serde::Serialize>(
+    json: bool,
+    value: &T,
+    text: impl FnOnce(&T) -> String,
+) -> Result<std::process::ExitCode> {
+    match json {
+        true => print_json(value)?,
+        false => print(&text(value))?,
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// `lines`, each ended by a newline.
+pub fn text<S: AsRef<str>>(lines: impl IntoIterator<Item = S>) -> String {
+    lines
+        .into_iter()
+        .map(|l| format!("{}\n", l.as_ref()))
+        .collect()
+}
+
 /// Prints `value` as pretty JSON on a line of its own.
 pub fn print_json(value: &impl serde::Serialize) -> Result<()> {
     print(&(serde_json::to_string_pretty(value)? + "\n"))

@@ -3,9 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use collector::model::parse_labels;
-use collector::time::{now_ns, parse_when};
+use collector::time::{now_ns, parse_period};
 use reports::render::ReportFormat;
 use reports::weekly::{make_and_write, ReportPlan};
 
@@ -24,8 +25,8 @@ pub struct ReportArgs {
     #[arg(long, default_value = "buildprof-report")]
     pub out: PathBuf,
     /// Output formats, comma-separated: html, md, json (all three by default).
-    #[arg(long, value_delimiter = ',', default_value = "html,md,json")]
-    pub format: Vec<String>,
+    #[arg(long, value_delimiter = ',', default_value = "html,md,json", value_parser = PossibleValuesParser::new(["html", "md", "json"]).try_map(|f| ReportFormat::parse(&f).ok_or("unknown format")))]
+    pub format: Vec<ReportFormat>,
     /// Also write every chart as a PNG (and link those from the Markdown instead of SVG files).
     #[arg(long)]
     pub png: bool,
@@ -37,21 +38,12 @@ pub struct ReportArgs {
 
 pub fn run(db: &Path, args: ReportArgs) -> Result<ExitCode> {
     let now = now_ns();
-    let until = match &args.scope.until {
-        Some(u) => parse_when(u, now)?,
-        None => now,
-    };
-    // A relative --since counts back from --until.
-    let since = parse_when(args.scope.since.as_deref().unwrap_or("7d"), until)?;
-    if since >= until {
-        bail!("--since must be before --until (the period is empty)");
-    }
+    let since = args.scope.since.as_deref().unwrap_or("7d");
+    let (since, until) = parse_period(since, args.scope.until.as_deref(), now)?;
     let mut formats = Vec::new();
-    for f in &args.format {
-        match ReportFormat::parse(f) {
-            Some(f) if !formats.contains(&f) => formats.push(f),
-            Some(_) => {}
-            None => bail!("unknown report format {f:?}: use html, md or json (comma-separated)"),
+    for f in args.format {
+        if !formats.contains(&f) {
+            formats.push(f);
         }
     }
     let plan = ReportPlan {
@@ -63,12 +55,12 @@ pub fn run(db: &Path, args: ReportArgs) -> Result<ExitCode> {
         png: args.png,
         baseline: args.baseline,
     };
-    let store = open_store(db)?;
-    let written = make_and_write(&store, &plan, now)?;
-    let text: String = written
-        .iter()
-        .map(|p| format!("wrote {}\n", p.display()))
-        .collect();
-    print(&text)?;
+    let written = make_and_write(&open_store(db)?, &plan, now)?;
+    print(
+        &written
+            .iter()
+            .map(|p| format!("wrote {}\n", p.display()))
+            .collect::<String>(),
+    )?;
     Ok(ExitCode::SUCCESS)
 }

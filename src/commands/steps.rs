@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use analyzer::steps::{step_stats, StepsOptions};
 use anyhow::Result;
 
-use super::{open_store, print, print_json};
+use super::{open_store, output};
 use crate::args::ScopeArgs;
 
 #[derive(Debug, clap::Args)]
@@ -31,10 +31,5 @@ pub fn run(db: &Path, args: StepsArgs) -> Result<ExitCode> {
         limit: (args.limit > 0).then_some(args.limit),
     };
     let result = step_stats(store.connection(), &scope, &opts)?;
-    if args.json {
-        print_json(&result)?;
-    } else {
-        print(&reports::render::terminal::steps::render(&result))?;
-    }
-    Ok(ExitCode::SUCCESS)
+    output(args.json, &result, reports::render::terminal::steps::render)
 }

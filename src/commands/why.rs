@@ -7,7 +7,7 @@ use analyzer::why::why_build;
 use anyhow::Result;
 use reports::render::terminal::why::render_why;
 
-use super::{open_store, print, print_json};
+use super::{open_store, output};
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -32,10 +32,5 @@ pub fn run(db: &Path, args: WhyArgs) -> Result<ExitCode> {
     let store = open_store(db)?;
     let id = store.resolve_id(&args.build)?;
     let why = why_build(store.connection(), &id, args.step.as_deref())?;
-    if args.json {
-        print_json(&why)?;
-    } else {
-        print(&render_why(&why))?;
-    }
-    Ok(ExitCode::SUCCESS)
+    output(args.json, &why, render_why)
 }

@@ -231,9 +231,12 @@ fn empty_period_and_bad_arguments() {
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("No builds started in this period."), "{md}");
 
+    // An unknown format is a usage error (exit 2) naming the formats there are.
     let bad = run(&db, &["report", "--format", "pdf"]);
-    assert_eq!(bad.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown report format \"pdf\""));
+    assert_eq!(bad.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&bad.stderr);
+    assert!(said.contains("invalid value 'pdf'"), "{said}");
+    assert!(said.contains("[possible values: html, md, json]"), "{said}");
     let backwards = run(
         &db,
         &["report", "--since", "2026-11-23", "--until", "2026-11-22"],
