@@ -3,8 +3,8 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use analyzer::busts::{build_busts, bust_summary};
-use analyzer::why::busts_with_causes;
+use analyzer::busts::bust_summary;
+use analyzer::why::{busts_json, BustsWhy};
 use anyhow::{bail, Result};
 use reports::render::terminal::busts::{render_build, render_summary};
 
@@ -33,10 +33,10 @@ pub fn run(db: &Path, args: BustsArgs) -> Result<ExitCode> {
         }
         Some(prefix) => {
             let id = store.resolve_id(prefix)?;
-            if args.json {
-                print_json(&busts_with_causes(store.connection(), &id)?)?;
-            } else {
-                print(&render_build(&build_busts(store.connection(), &id)?))?;
+            let both = BustsWhy::of(store.connection(), &id)?;
+            match args.json {
+                true => print_json(&busts_json(&both)?)?,
+                false => print(&render_build(&both))?,
             }
         }
         None => {

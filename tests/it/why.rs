@@ -300,6 +300,26 @@ fn ingest_context_gives_plain_logs_the_stage_graph() {
         .unwrap();
     assert_eq!(test_copy["cause"], "upstream_changed");
     assert_eq!(test_copy["caused_by"], r[0]["seq"]);
+
+    // `busts` agrees: one bust, at deps' COPY, carrying the test stage's re-run steps too, and
+    // its text says why in `why`'s words.
+    let busts = json(&db, &["busts", &deps, "--json"]);
+    let list = busts["busts"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "{busts:#}");
+    assert_eq!(
+        list[0]["instruction"],
+        "COPY requirements.txt /tmp/requirements.txt"
+    );
+    assert_eq!(list[0]["why"]["cause"], "source_files_changed");
+    // deps' two steps (its COPY and RUN) and test's three, which `busts` alone counted as a
+    // bust of their own.
+    assert_eq!(list[0]["reran_steps"], 5, "{busts:#}");
+    let text = crate::common::ok(&db, &["busts", &deps]);
+    assert!(
+        text.contains("    why: `COPY requirements.txt /tmp/requirements.txt` re-ran because `requirements.txt` changed"),
+        "{text}"
+    );
+    assert!(!text.contains("stage test"), "{text}");
 }
 
 #[test]

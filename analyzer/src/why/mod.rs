@@ -238,13 +238,71 @@ pub fn why_build(conn: &Connection, id: &str, step: Option<&str>) -> Result<Why>
     })
 }
 
+/// One build's busts ([`crate::busts::build_busts`]) with the causes `why` gives its steps
+/// ([`why_build`]): what `busts BUILD` shows.
+#[derive(Debug, Clone)]
+pub struct BustsWhy {
+    pub busts: crate::busts::BuildBusts,
+    pub why: Why,
+}
+
+impl BustsWhy {
+    /// The busts of build `id` (a full id) and the causes of its steps that ran. A bust whose
+    /// step re-ran only because a step it builds on ran, in another bust's chain, is folded into
+    /// that bust: in a plain log a `FROM deps AS test` stage after `deps` re-ran looks like a
+    /// chain of its own, and only the Dockerfile's stage graph (recorded with the build's
+    /// inputs, which `why` reads) links the two.
+    pub fn of(conn: &Connection, id: &str) -> Result<BustsWhy> {
+        let mut both = BustsWhy {
+            busts: crate::busts::build_busts(conn, id)?,
+            why: why_build(conn, id, None)?,
+        };
+        both.fold_upstream();
+        Ok(both)
+    }
+
+    fn fold_upstream(&mut self) {
+        let upstream = |w: &WhyBust| (w.cause == Cause::UpstreamChanged).then_some(w.caused_by)?;
+        let list = &mut self.busts.busts;
+        let mut i = 0;
+        while i < list.len() {
+            let root = self
+                .why
+                .busts
+                .iter()
+                .find(|w| w.seq == list[i].seq)
+                .and_then(upstream);
+            let into = root.and_then(|r| list.iter().position(|b| b.seq == r));
+            match into {
+                Some(j) if j != i => {
+                    let folded = list.remove(i);
+                    let j = if j > i { j - 1 } else { j };
+                    list[j].reran_steps += folded.reran_steps;
+                    list[j].rerun_ms += folded.rerun_ms;
+                }
+                _ => i += 1,
+            }
+        }
+        list.sort_by(|a, b| b.rerun_ms.total_cmp(&a.rerun_ms));
+    }
+
+    /// `why`'s entry for the step `seq`, when it has one.
+    pub fn cause_of(&self, seq: u32) -> Option<&WhyBust> {
+        self.why.busts.iter().find(|w| w.seq == seq)
+    }
+}
+
 /// `busts BUILD --json`: [`crate::busts::build_busts`] with each bust's cause from
 /// [`why_build`] under `why` (null when `why` has no entry for its step).
 pub fn busts_with_causes(conn: &Connection, id: &str) -> Result<serde_json::Value> {
-    let busts = crate::busts::build_busts(conn, id)?;
-    let why = why_build(conn, id, None)?;
+    busts_json(&BustsWhy::of(conn, id)?)
+}
+
+/// [`busts_with_causes`] of busts and causes already found.
+pub fn busts_json(both: &BustsWhy) -> Result<serde_json::Value> {
+    let (busts, why) = (&both.busts, &both.why);
     let mut value =
-        serde_json::to_value(&busts).map_err(|e| AnalyzeError::Invalid(e.to_string()))?;
+        serde_json::to_value(busts).map_err(|e| AnalyzeError::Invalid(e.to_string()))?;
     if let Some(list) = value.get_mut("busts").and_then(|b| b.as_array_mut()) {
         for b in list {
             let seq = b.get("seq").and_then(|s| s.as_u64());

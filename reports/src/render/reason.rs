@@ -92,7 +92,18 @@ pub fn reason(b: &WhyBust) -> Vec<Piece> {
 
 /// The reason as plain text, code in backticks (`printable` applied by the caller's `code`).
 pub fn reason_text(b: &WhyBust, code: &dyn Fn(&str) -> String) -> String {
-    reason(b)
+    pieces_text(reason(b), code)
+}
+
+/// [`reason_text`] without the time it cost (where the caller says a time of its own).
+pub fn cause_text(b: &WhyBust, code: &dyn Fn(&str) -> String) -> String {
+    let mut pieces = reason(b);
+    pieces.pop();
+    pieces_text(pieces, code)
+}
+
+fn pieces_text(pieces: Vec<Piece>, code: &dyn Fn(&str) -> String) -> String {
+    pieces
         .into_iter()
         .map(|p| match p {
             Piece::Text(s) => s,

@@ -3,9 +3,12 @@
 use analyzer::busts::{BuildBusts, BustSummary};
 use analyzer::busts::{Bust, BustCause};
 
+use analyzer::why::BustsWhy;
+
 use crate::render::cause::cause_phrase;
 use crate::render::fmt::{duration_ms, opt_duration_ms, percent, step_label};
 use crate::render::fmt::{ellipsize, printable};
+use crate::render::reason::cause_text;
 use crate::render::table::{Align, Table};
 
 /// "busted at `COPY . /src` in stage build (WHY): 7 steps re-ran, 3m12s; the compared build
@@ -43,7 +46,8 @@ pub fn sentence(b: &Bust, build: Option<&BuildBusts>) -> String {
     s
 }
 
-pub fn render_build(b: &BuildBusts) -> String {
+pub fn render_build(both: &BustsWhy) -> String {
+    let b = &both.busts;
     let mut out = format!(
         "{} {} in {}: {} instructions, {} hit the cache, {} ran\n",
         b.build_id.chars().take(12).collect::<String>(),
@@ -76,9 +80,14 @@ pub fn render_build(b: &BuildBusts) -> String {
         });
         return out;
     }
+    let code = |s: &str| format!("`{}`", printable(s));
     for bust in &b.busts {
         out.push_str(&sentence(bust, Some(b)));
         out.push('\n');
+        // The root cause `why` finds for the step, in its words.
+        if let Some(w) = both.cause_of(bust.seq) {
+            out.push_str(&format!("    why: {}\n", cause_text(w, &code)));
+        }
     }
     out.push_str(&format!(
         "\ntime lost to busts: {}\n",
