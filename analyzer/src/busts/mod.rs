@@ -68,19 +68,7 @@ pub fn build_busts(conn: &rusqlite::Connection, id: &str) -> Result<BuildBusts> 
     let key = loaded
         .key_of(id)
         .ok_or_else(|| AnalyzeError::NoSuchBuild(id.to_string()))?;
-    let branch = load_label(conn, &scope, "branch")?;
-    let of_build = branch
-        .clone()
-        .lazy()
-        .filter(col("build").eq(lit(key)))
-        .collect()?;
-    let values = of_build.column("value")?.str()?;
-    // A build without a `branch` label has no row here (polars' `get` panics out of bounds).
-    let branch_name = if values.is_empty() {
-        None
-    } else {
-        values.get(0).map(str::to_string)
-    };
+    let branch_name = branch_of(conn, &scope, key)?;
     let steps = loaded.steps.clone().lazy();
     let pairing = df!(
         "build" => [key],
@@ -97,21 +85,13 @@ pub fn build_busts(conn: &rusqlite::Connection, id: &str) -> Result<BuildBusts> 
     if let Some(p) = &previous {
         compared::refine_causes(conn, id, p, &mut list)?;
     }
-    let counts = steps
-        .filter(col("build").eq(lit(key)).and(instruction()))
-        .select([
-            len().cast(DataType::UInt32).alias("steps"),
-            count_if(hit()).alias("hits"),
-            count_if(ran()).alias("ran"),
-        ])
-        .collect()?;
+    let (instruction_steps, hits, ran_steps) = step_counts(steps, key)?;
     let info = loaded
         .builds
         .clone()
         .lazy()
         .filter(col("build").eq(lit(key)))
         .collect()?;
-    let hits = counts.column("hits")?.u32()?.get(0).unwrap_or(0);
     let bust_ms = list.iter().map(|b| b.rerun_ms).sum::<f64>();
     Ok(BuildBusts {
         build_id: id.to_string(),
@@ -122,9 +102,9 @@ pub fn build_busts(conn: &rusqlite::Connection, id: &str) -> Result<BuildBusts> 
             .get(0)
             .map(collector::time::format_rfc3339),
         wall_ms: opt_ms(info.column("wall_ns")?.i64()?.get(0).map(|w| w as f64)),
-        instruction_steps: counts.column("steps")?.u32()?.get(0).unwrap_or(0),
+        instruction_steps,
         hits,
-        ran_steps: counts.column("ran")?.u32()?.get(0).unwrap_or(0),
+        ran_steps,
         cold: hits == 0,
         branch: branch_name,
         previous_build: previous,
@@ -140,6 +120,32 @@ pub fn build_busts(conn: &rusqlite::Connection, id: &str) -> Result<BuildBusts> 
         busts: list,
         bust_ms: (bust_ms * 1e3).round() / 1e3,
     })
+}
+
+/// The `branch` label of the build `key` of `scope`, if it has one.
+fn branch_of(conn: &rusqlite::Connection, scope: &Scope, key: u32) -> Result<Option<String>> {
+    let branch = load_label(conn, scope, "branch")?;
+    let of_build = branch.lazy().filter(col("build").eq(lit(key))).collect()?;
+    let values = of_build.column("value")?.str()?;
+    // A build without a `branch` label has no row here (polars' `get` panics out of bounds).
+    Ok(match values.is_empty() {
+        true => None,
+        false => values.get(0).map(str::to_string),
+    })
+}
+
+/// Instruction steps of the build `key`: (steps, hits, ran).
+fn step_counts(steps: LazyFrame, key: u32) -> Result<(u32, u32, u32)> {
+    let counts = steps
+        .filter(col("build").eq(lit(key)).and(instruction()))
+        .select([
+            len().cast(DataType::UInt32).alias("steps"),
+            count_if(hit()).alias("hits"),
+            count_if(ran()).alias("ran"),
+        ])
+        .collect()?;
+    let get = |c: &str| -> Result<u32> { Ok(counts.column(c)?.u32()?.get(0).unwrap_or(0)) };
+    Ok((get("steps")?, get("hits")?, get("ran")?))
 }
 
 /// The refs of a build's `importing cache manifest from REF` steps, in order.
