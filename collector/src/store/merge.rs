@@ -64,37 +64,9 @@ impl Store {
         done: &mut dyn FnMut(&Path, Result<MergeStats, StoreError>),
     ) -> Result<(), StoreError> {
         let path = self.path.clone();
-        // Job databases are attached to this connection: nothing in them may run with side
-        // effects, and attaching never creates or writes a file.
-        untrusted::harden(&self.conn).map_err(|e| sql(&path, e))?;
-        // The temporary id list stays in memory instead of a file under /var/tmp; a bigger page
-        // cache and fewer checkpoints (each one syncs to disk) for merging many databases.
-        self.conn
-            .execute_batch(
-                "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 8192;",
-            )
-            .map_err(|e| sql(&path, e))?;
-        // The team database's column lists, for builds then each child table (read once).
-        let columns = std::iter::once(&"builds")
-            .chain(CHILD_TABLES)
-            .map(|t| column_lists(&self.conn, t))
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| sql(&path, e))?;
-        // A job database of an older schema (an older buildprof in CI) is merged from a copy
-        // upgraded to this schema; the job database itself is left as it was.
-        let mut copies: Vec<Upgraded> = Vec::new();
-        let mut sources: Vec<Option<Result<PathBuf, StoreError>>> = Vec::new();
-        for input in inputs {
-            sources.push(Some(match Upgraded::of(input) {
-                Ok(Some(copy)) => {
-                    let p = copy.path.clone();
-                    copies.push(copy);
-                    Ok(p)
-                }
-                Ok(None) => Ok(input.to_path_buf()),
-                Err(e) => Err(e),
-            }));
-        }
+        let columns = self.prepare_merge().map_err(|e| sql(&path, e))?;
+        // Kept until the end: dropping a copy removes it.
+        let (_copies, mut sources) = upgraded_sources(inputs);
         for (batch, sources) in inputs.chunks(BATCH).zip(sources.chunks_mut(BATCH)) {
             let mut results: Vec<Result<MergeStats, StoreError>> = Vec::new();
             let mut attached: Vec<String> = Vec::new();
@@ -143,6 +115,46 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// Makes this connection fit to attach job databases (nothing in them may run with side
+    /// effects, and attaching never creates or writes a file) and to merge many of them (the
+    /// temporary id list in memory, a bigger page cache, fewer checkpoints, each of which
+    /// syncs); returns the team database's column lists, for builds then each child table.
+    fn prepare_merge(&self) -> rusqlite::Result<Vec<(String, String)>> {
+        untrusted::harden(&self.conn)?;
+        self.conn.execute_batch(
+            "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 8192;",
+        )?;
+        std::iter::once(&"builds")
+            .chain(CHILD_TABLES)
+            .map(|t| column_lists(&self.conn, t))
+            .collect()
+    }
+}
+
+/// Where each input is merged from: a job database of an older schema (an older buildprof in
+/// CI) from a copy upgraded to this schema (returned, to be kept until the merge ends), the job
+/// database itself being left as it was; any other from itself.
+fn upgraded_sources(inputs: &[&Path]) -> (Vec<Upgraded>, Vec<Source>) {
+    let mut copies: Vec<Upgraded> = Vec::new();
+    let mut sources = Vec::new();
+    for input in inputs {
+        sources.push(Some(match Upgraded::of(input) {
+            Ok(Some(copy)) => {
+                let p = copy.path.clone();
+                copies.push(copy);
+                Ok(p)
+            }
+            Ok(None) => Ok(input.to_path_buf()),
+            Err(e) => Err(e),
+        }));
+    }
+    (copies, sources)
+}
+
+/// The file an input is merged from (taken when its batch is merged), or why it cannot be.
+type Source = Option<Result<PathBuf, StoreError>>;
 
 /// An upgraded temporary copy of a job database of an older schema, removed when dropped.
 struct Upgraded {
