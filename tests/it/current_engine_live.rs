@@ -24,7 +24,12 @@ struct CurrentEngine {
     config: String,
     cli: String,
     registry: String,
+    /// One test at a time uses the engine: the strategy experiment prunes the builder cache,
+    /// which would empty the cache another test's second build expects to hit.
+    _turn: std::sync::MutexGuard<'static, ()>,
 }
+
+static ENGINE_TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn current_engine() -> CurrentEngine {
     let var = |k: &str| {
@@ -37,6 +42,8 @@ fn current_engine() -> CurrentEngine {
         config: var("BUILDPROF_CURRENT_DOCKER_CONFIG"),
         cli: var("BUILDPROF_DOCKER_CLI"),
         registry: var("BUILDPROF_REGISTRY"),
+        // A test that failed holding it does not stop the others.
+        _turn: ENGINE_TURN.lock().unwrap_or_else(|e| e.into_inner()),
     }
 }
 

@@ -299,7 +299,10 @@ fn the_wrapped_command_wall_time_is_stored_and_priced() {
             .as_f64()
             .unwrap()
     };
-    assert!(cost_wall("slow") - cost_wall("quick") >= 1400.0, "{cmp:#}");
+    // BuildKit's durations are equal, so without the wall time the difference would be 0; with
+    // it, the 1.5 s sleep less what a loaded machine adds to the quick client's start (up to a
+    // few hundred ms when tests run in parallel).
+    assert!(cost_wall("slow") - cost_wall("quick") >= 1000.0, "{cmp:#}");
     // Ingested from a file: no capture wall.
     let file_db = dir.path().join("f.db");
     crate::common::ingest(&file_db, &[rel], &[]);
