@@ -200,48 +200,8 @@ impl Store {
                 })
             })
             .map_err(e)?;
-        let mut inputs: BTreeMap<u32, Vec<String>> = BTreeMap::new();
-        {
-            let mut stmt = self
-                .conn
-                .prepare_cached(
-                    "SELECT seq, input FROM step_inputs WHERE build_id = ?1 ORDER BY seq, pos",
-                )
-                .map_err(e)?;
-            let pairs = stmt
-                .query_map([id], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))
-                .map_err(e)?;
-            for p in pairs {
-                let (seq, input) = p.map_err(e)?;
-                inputs.entry(seq).or_default().push(input);
-            }
-        }
-        let mut layers: BTreeMap<u32, Vec<LayerRef>> = BTreeMap::new();
-        {
-            let mut stmt = self
-                .conn
-                .prepare_cached("SELECT seq, op, digest, bytes FROM cache_layers WHERE build_id = ?1 ORDER BY seq, op, digest")
-                .map_err(e)?;
-            let rows = stmt
-                .query_map([id], |r| {
-                    Ok((
-                        r.get::<_, u32>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, Option<i64>>(3)?,
-                    ))
-                })
-                .map_err(e)?;
-            for row in rows {
-                let (seq, op, digest, bytes) = row.map_err(e)?;
-                let op = LayerOp::parse(&op)
-                    .ok_or_else(|| self.corrupt(format!("unknown layer op {op:?}")))?;
-                layers
-                    .entry(seq)
-                    .or_default()
-                    .push(LayerRef { op, digest, bytes });
-            }
-        }
+        let mut inputs = self.step_inputs_of(id)?;
+        let mut layers = self.layers_of(id)?;
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -290,6 +250,56 @@ impl Store {
             warnings: serde_json::from_str(&warnings).unwrap_or_default(),
             cache_imports,
         })
+    }
+
+    /// The inputs (parent digests) of each step of build `id`, by step, in order.
+    fn step_inputs_of(&self, id: &str) -> Result<BTreeMap<u32, Vec<String>>, StoreError> {
+        let e = |err| sql(&self.path, err);
+        let mut inputs: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT seq, input FROM step_inputs WHERE build_id = ?1 ORDER BY seq, pos",
+            )
+            .map_err(e)?;
+        let pairs = stmt
+            .query_map([id], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))
+            .map_err(e)?;
+        for p in pairs {
+            let (seq, input) = p.map_err(e)?;
+            inputs.entry(seq).or_default().push(input);
+        }
+        Ok(inputs)
+    }
+
+    /// The cache layers of each step of build `id`, by step.
+    fn layers_of(&self, id: &str) -> Result<BTreeMap<u32, Vec<LayerRef>>, StoreError> {
+        let e = |err| sql(&self.path, err);
+        let mut layers: BTreeMap<u32, Vec<LayerRef>> = BTreeMap::new();
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT seq, op, digest, bytes FROM cache_layers WHERE build_id = ?1 ORDER BY seq, op, digest")
+            .map_err(e)?;
+        let rows = stmt
+            .query_map([id], |r| {
+                Ok((
+                    r.get::<_, u32>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                ))
+            })
+            .map_err(e)?;
+        for row in rows {
+            let (seq, op, digest, bytes) = row.map_err(e)?;
+            let op = LayerOp::parse(&op)
+                .ok_or_else(|| self.corrupt(format!("unknown layer op {op:?}")))?;
+            layers
+                .entry(seq)
+                .or_default()
+                .push(LayerRef { op, digest, bytes });
+        }
+        Ok(layers)
     }
 
     fn corrupt(&self, message: String) -> StoreError {

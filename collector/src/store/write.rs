@@ -5,7 +5,7 @@ use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
 use super::{sql, Store, StoreError};
 use crate::event::Nanos;
-use crate::model::{Build, Outcome, StepKind};
+use crate::model::{Build, Outcome, Step, StepKind};
 
 /// Where a build came from (recorded in `sources`).
 #[derive(Debug, Clone, Default)]
@@ -173,7 +173,19 @@ fn store_build(
     })
 }
 
+/// Inserts a build that is not stored yet, with its steps and their inputs, layers and cache
+/// operations (inside the caller's transaction).
 fn insert_new(
+    tx: &rusqlite::Transaction<'_>,
+    b: &Build,
+    source: &SourceInfo,
+) -> rusqlite::Result<()> {
+    insert_build_row(tx, b, source)?;
+    insert_steps(tx, b)
+}
+
+/// The build's own row.
+fn insert_build_row(
     tx: &rusqlite::Transaction<'_>,
     b: &Build,
     source: &SourceInfo,
@@ -209,6 +221,11 @@ fn insert_new(
             source.ingested_at,
         ],
     )?;
+    Ok(())
+}
+
+/// The rows of the build's steps: the step, its inputs, layers and cache operations.
+fn insert_steps(tx: &rusqlite::Transaction<'_>, b: &Build) -> rusqlite::Result<()> {
     let mut step = tx.prepare_cached(
         "INSERT INTO steps (build_id, seq, digest, name, kind, instruction, stage, stage_index, stage_total, platform,
             outcome, lazy_miss, started_at, finished_at, duration_ns, intervals, pull_ns, pulled_bytes, pulled_layers,
@@ -260,51 +277,61 @@ fn insert_new(
         for (pos, i) in s.inputs.iter().enumerate() {
             input.execute(params![b.id, s.seq, pos as i64, i])?;
         }
-        match s.kind {
-            StepKind::CacheImport => {
-                let target = s
-                    .name
-                    .strip_prefix("importing cache manifest from ")
-                    .unwrap_or(&s.name);
-                cache_op.execute(params![
-                    b.id,
-                    s.seq,
-                    "import",
-                    target,
-                    0,
-                    Option::<i64>::None,
-                    s.duration_ns,
-                    s.error
-                ])?;
-            }
-            StepKind::CacheExport => {
-                let target = s.name.strip_prefix("exporting ").unwrap_or(&s.name);
-                cache_op.execute(params![
-                    b.id,
-                    s.seq,
-                    "export",
-                    target,
-                    s.layers_written,
-                    Option::<i64>::None,
-                    s.duration_ns,
-                    s.error
-                ])?;
-            }
-            _ => {}
-        }
-        if s.pulled_layers > 0 || s.outcome == Outcome::Pulled {
-            let bytes = (s.pulled_bytes > 0).then_some(s.pulled_bytes);
+        insert_cache_ops(&mut cache_op, &b.id, s)?;
+    }
+    Ok(())
+}
+
+/// The cache operations a step stands for: a cache import or export, and a pull of layers.
+fn insert_cache_ops(
+    cache_op: &mut rusqlite::CachedStatement<'_>,
+    build_id: &str,
+    s: &Step,
+) -> rusqlite::Result<()> {
+    match s.kind {
+        StepKind::CacheImport => {
+            let target = s
+                .name
+                .strip_prefix("importing cache manifest from ")
+                .unwrap_or(&s.name);
             cache_op.execute(params![
-                b.id,
+                build_id,
                 s.seq,
-                "pull",
-                s.name,
-                s.pulled_layers,
-                bytes,
-                s.pull_ns,
+                "import",
+                target,
+                0,
+                Option::<i64>::None,
+                s.duration_ns,
                 s.error
             ])?;
         }
+        StepKind::CacheExport => {
+            let target = s.name.strip_prefix("exporting ").unwrap_or(&s.name);
+            cache_op.execute(params![
+                build_id,
+                s.seq,
+                "export",
+                target,
+                s.layers_written,
+                Option::<i64>::None,
+                s.duration_ns,
+                s.error
+            ])?;
+        }
+        _ => {}
+    }
+    if s.pulled_layers > 0 || s.outcome == Outcome::Pulled {
+        let bytes = (s.pulled_bytes > 0).then_some(s.pulled_bytes);
+        cache_op.execute(params![
+            build_id,
+            s.seq,
+            "pull",
+            s.name,
+            s.pulled_layers,
+            bytes,
+            s.pull_ns,
+            s.error
+        ])?;
     }
     Ok(())
 }
