@@ -122,6 +122,71 @@ pub fn build_busts(conn: &rusqlite::Connection, id: &str) -> Result<BuildBusts> 
     })
 }
 
+/// Per busting instruction of `found`: busts, lazy misses, median re-run steps, total and median
+/// re-run time; costliest first.
+fn per_instruction(found: &DataFrame) -> Result<DataFrame> {
+    Ok(found
+        .clone()
+        .lazy()
+        .group_by([col("ident")])
+        .agg([
+            len().alias("busts"),
+            count_if(col("lazy")).alias("lazy"),
+            col("reran").cast(DataType::Float64).median().alias("reran"),
+            col("rerun_ns").sum().alias("total_ns"),
+            col("rerun_ns")
+                .cast(DataType::Float64)
+                .median()
+                .alias("median_ns"),
+        ])
+        .sort(
+            ["total_ns", "ident"],
+            SortMultipleOptions::default()
+                .with_order_descending_multi([true, false])
+                .with_maintain_order(true),
+        )
+        .collect()?)
+}
+
+/// The rows of [`BustSummary::instructions`], at most `limit`, over `builds` builds.
+fn instruction_rows(
+    by_ident: &DataFrame,
+    loaded: &Loaded,
+    builds: usize,
+    limit: Option<usize>,
+) -> Result<Vec<BustingInstruction>> {
+    let g = |n: &str| by_ident.column(n);
+    let (ident, n, lazy, reran, total, median) = (
+        g("ident")?.u32()?,
+        g("busts")?.u32()?,
+        g("lazy")?.u32()?,
+        g("reran")?.f64()?,
+        g("total_ns")?.i64()?,
+        g("median_ns")?.f64()?,
+    );
+    let take = limit.unwrap_or(by_ident.height()).min(by_ident.height());
+    let mut instructions = Vec::with_capacity(take);
+    for i in 0..take {
+        let (stage, instruction) = loaded.ident_parts(ident.get(i).unwrap_or(0));
+        let b = n.get(i).unwrap_or(0);
+        instructions.push(BustingInstruction {
+            stage,
+            instruction,
+            busts: b,
+            lazy_misses: lazy.get(i).unwrap_or(0),
+            share_of_builds: if builds == 0 {
+                0.0
+            } else {
+                crate::units::round6(b as f64 / builds as f64)
+            },
+            median_reran_steps: reran.get(i).unwrap_or(0.0),
+            total_rerun_ms: ms(total.get(i).unwrap_or(0) as f64),
+            median_rerun_ms: ms(median.get(i).unwrap_or(0.0)),
+        });
+    }
+    Ok(instructions)
+}
+
 /// The `branch` label of the build `key` of `scope`, if it has one.
 fn branch_of(conn: &rusqlite::Connection, scope: &Scope, key: u32) -> Result<Option<String>> {
     let branch = load_label(conn, scope, "branch")?;
@@ -211,27 +276,7 @@ pub fn bust_summary(
     )?
     .collect()?;
     let builds = loaded.builds.height();
-    let by_ident = found
-        .clone()
-        .lazy()
-        .group_by([col("ident")])
-        .agg([
-            len().alias("busts"),
-            count_if(col("lazy")).alias("lazy"),
-            col("reran").cast(DataType::Float64).median().alias("reran"),
-            col("rerun_ns").sum().alias("total_ns"),
-            col("rerun_ns")
-                .cast(DataType::Float64)
-                .median()
-                .alias("median_ns"),
-        ])
-        .sort(
-            ["total_ns", "ident"],
-            SortMultipleOptions::default()
-                .with_order_descending_multi([true, false])
-                .with_maintain_order(true),
-        )
-        .collect()?;
+    let by_ident = per_instruction(&found)?;
     let totals = found
         .clone()
         .lazy()
@@ -243,35 +288,7 @@ pub fn bust_summary(
             col("rerun_ns").sum().alias("total_ns"),
         ])
         .collect()?;
-    let g = |n: &str| by_ident.column(n);
-    let (ident, n, lazy, reran, total, median) = (
-        g("ident")?.u32()?,
-        g("busts")?.u32()?,
-        g("lazy")?.u32()?,
-        g("reran")?.f64()?,
-        g("total_ns")?.i64()?,
-        g("median_ns")?.f64()?,
-    );
-    let take = limit.unwrap_or(by_ident.height()).min(by_ident.height());
-    let mut instructions = Vec::with_capacity(take);
-    for i in 0..take {
-        let (stage, instruction) = loaded.ident_parts(ident.get(i).unwrap_or(0));
-        let b = n.get(i).unwrap_or(0);
-        instructions.push(BustingInstruction {
-            stage,
-            instruction,
-            busts: b,
-            lazy_misses: lazy.get(i).unwrap_or(0),
-            share_of_builds: if builds == 0 {
-                0.0
-            } else {
-                crate::units::round6(b as f64 / builds as f64)
-            },
-            median_reran_steps: reran.get(i).unwrap_or(0.0),
-            total_rerun_ms: ms(total.get(i).unwrap_or(0) as f64),
-            median_rerun_ms: ms(median.get(i).unwrap_or(0.0)),
-        });
-    }
+    let instructions = instruction_rows(&by_ident, &loaded, builds, limit)?;
     let mut costliest = collect_busts(found.clone().lazy().limit(10_000_000), &loaded, false)?;
     costliest.truncate(10);
     Ok(BustSummary {
