@@ -15,7 +15,7 @@ use analyzer::busts::bust_summary;
 use analyzer::metrics::{build_metrics, MetricsOptions};
 use analyzer::steps::{step_stats, StepsOptions};
 use analyzer::trends::{trends, Period, TrendsOptions};
-use analyzer::why::cause_breakdown;
+use analyzer::why::{cause_breakdown, CauseBreakdown};
 use analyzer::{AnalyzeError, Scope};
 use collector::store::{BuildFilter, Store, StoreError};
 
@@ -117,21 +117,7 @@ pub fn make_report(store: &Store, plan: &ReportPlan, now: i64) -> Result<Report,
     )
     .map_err(analysis("computing step statistics"))?;
     let rows = store.list_builds(&period.builds)?;
-    // Causes need `why` per build, which reads each build's history: bounded to the most recent
-    // builds that ran steps (a fully cached build has nothing to explain).
-    let ran: Vec<&collector::store::BuildRow> = rows
-        .iter()
-        .rev()
-        .filter(|r| r.executed_count + r.failed_count > 0)
-        .collect();
-    let ids: Vec<String> = ran
-        .iter()
-        .take(CAUSE_BUILDS)
-        .map(|r| r.id.clone())
-        .collect();
-    let causes =
-        cause_breakdown(conn, &ids).map_err(analysis("finding the causes of the busts"))?;
-    let cause_sample = (ran.len() > CAUSE_BUILDS).then_some((CAUSE_BUILDS, ran.len()));
+    let (causes, cause_sample) = causes_of(store, &rows)?;
     // A comparison needs a strategy-like label with two values; too few builds is not an error
     // of the report, so the table is left out then. One per experiment when there are several.
     let comparisons = strategies::comparisons(store, &period, &rows, plan.baseline.as_deref());
@@ -159,6 +145,30 @@ pub fn make_report(store: &Store, plan: &ReportPlan, now: i64) -> Result<Report,
         comparisons: &comparisons,
         slowest_build: slowest.as_ref(),
     }))
+}
+
+/// The causes of the busts of the period's builds (`rows`), with how many builds they cover
+/// when not all. Causes need `why` per build, which reads each build's history: bounded to the
+/// [`CAUSE_BUILDS`] most recent builds that ran steps (a fully cached build has nothing to
+/// explain).
+fn causes_of(
+    store: &Store,
+    rows: &[collector::store::BuildRow],
+) -> Result<(CauseBreakdown, Option<(usize, usize)>), ReportError> {
+    let ran: Vec<&collector::store::BuildRow> = rows
+        .iter()
+        .rev()
+        .filter(|r| r.executed_count + r.failed_count > 0)
+        .collect();
+    let ids: Vec<String> = ran
+        .iter()
+        .take(CAUSE_BUILDS)
+        .map(|r| r.id.clone())
+        .collect();
+    let causes = cause_breakdown(store.connection(), &ids)
+        .map_err(analysis("finding the causes of the busts"))?;
+    let sample = (ran.len() > CAUSE_BUILDS).then_some((CAUSE_BUILDS, ran.len()));
+    Ok((causes, sample))
 }
 
 /// Renders `report` in the formats of `plan` into its folder (created if missing); returns the
