@@ -326,13 +326,18 @@ fn cache_strategies_on_a_current_engine() {
                 }
             }
         }
-        // max beats min by about the deps stage min did not export (a 2 s RUN).
+        // max saves min the deps stage min did not export (a 2 s RUN): compared on the time
+        // instructions ran, which does not depend on this machine's speed. Wall time also pays
+        // for exporting every intermediate layer with mode=max, which on a slow runner eats
+        // much of the 2 s (CI once measured min 0.95 s slower at the median).
         let cmp = json(
             &db,
             &[
                 "compare",
                 "--by",
                 "variant",
+                "--metric",
+                "executed",
                 "--label",
                 &format!("experiment={id}"),
                 "--json",
@@ -348,7 +353,7 @@ fn cache_strategies_on_a_current_engine() {
                 .as_f64()
                 .unwrap()
         };
-        assert!(median("min") - median("max") > 1000.0, "{id}: {cmp:#}");
+        assert!(median("min") - median("max") > 1500.0, "{id}: {cmp:#}");
     }
 }
 
