@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::common::{bin, count, sample};
+use crate::common::{bin, count, sample, SplitMix};
 
 /// `n` distinct real builds: a CI log of a real build, moved to a different day each time.
 fn distinct_builds(dir: &Path, n: usize) -> Vec<PathBuf> {
@@ -122,19 +122,6 @@ fn processes_opening_a_new_database_at_once_never_find_it_locked() {
         failures.len(),
         failures.join("\n")
     );
-}
-
-/// A small deterministic generator for kill delays.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
 }
 
 fn assert_consistent(db: &Path) {

@@ -18,4 +18,5 @@ mod record;
 mod report;
 mod report_browser;
 mod report_safety;
+mod schema_upgrade;
 mod why;

@@ -412,11 +412,13 @@ fn a_job_failing_part_way_adds_nothing_while_its_batch_mates_land() {
     ingest(&good, &["app1-series/001-max-src-iter1.rawjson"], &[]);
     ingest(&odd, &["app1-series/002-min-src-iter1.rawjson"], &[]);
     ingest(&late, &["app1-series/003-inline-src-iter1.rawjson"], &[]);
-    // Same schema version, but its steps table lost a column: the builds row copies, the steps
-    // do not, and the whole job must be undone.
+    // Same schema, but one step's outcome breaks the team database's CHECK (written with the
+    // checks off): the builds row copies, the steps do not, and the whole job must be undone.
     rusqlite::Connection::open(&odd)
         .unwrap()
-        .execute_batch("ALTER TABLE steps DROP COLUMN warnings")
+        .execute_batch(
+            "PRAGMA ignore_check_constraints = ON; UPDATE step_rows SET outcome = 'bogus' WHERE seq = 3;",
+        )
         .unwrap();
     let team = dir.path().join("team.db");
     let out = bin()
@@ -490,13 +492,19 @@ fn hostile_job_databases_are_refused_and_change_nothing() {
     }
     let cases: Vec<(std::path::PathBuf, &str)> = vec![
         (
-            hostile(d, &good, "view.db", "ALTER TABLE labels RENAME TO real_labels;
-             CREATE VIEW labels AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000)
-             SELECT build_id, key, value FROM real_labels, n;"),
-            "a view named \"labels\"",
+            hostile(d, &good, "view.db", "ALTER TABLE label_rows RENAME TO real_labels;
+             CREATE VIEW label_rows AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000)
+             SELECT build_key, key, value FROM real_labels, n;"),
+            "a view named \"label_rows\"",
         ),
         (
-            hostile(d, &good, "trigger.db", "CREATE TRIGGER evil AFTER INSERT ON labels BEGIN DELETE FROM builds; END;"),
+            hostile(d, &good, "redefined.db", "DROP VIEW labels;
+             CREATE VIEW labels AS SELECT k.id AS build_id, l.key AS key, l.value AS value
+             FROM label_rows l, build_keys k;"),
+            "view \"labels\" defined differently",
+        ),
+        (
+            hostile(d, &good, "trigger.db", "CREATE TRIGGER evil AFTER INSERT ON label_rows BEGIN DELETE FROM builds; END;"),
             "trigger \"evil\"",
         ),
         (
@@ -504,24 +512,24 @@ fn hostile_job_databases_are_refused_and_change_nothing() {
             "table \"payload\", which is not part of buildprof's schema",
         ),
         (
-            hostile(d, &good, "index.db", "CREATE INDEX steps_by_name ON steps (name);"),
+            hostile(d, &good, "index.db", "CREATE INDEX steps_by_name ON step_defs (name);"),
             "index \"steps_by_name\"",
         ),
         (
-            hostile(d, &good, "blob.db", "UPDATE steps SET log_tail = zeroblob(50000000) WHERE seq = 0;"),
-            "blob value (50000000 bytes) in steps.log_tail",
+            hostile(d, &good, "blob.db", "UPDATE step_rows SET error = zeroblob(50000000) WHERE seq = 0;"),
+            "blob value (50000000 bytes) in step_rows.error",
         ),
         (
-            hostile(d, &good, "long.db", "UPDATE steps SET error = printf('%.*c', 2000000, 'x') WHERE seq = 0;"),
-            "value of 2000000 bytes in steps.error",
+            hostile(d, &good, "long.db", "UPDATE step_defs SET name = printf('%.*c', 2000000, 'x');"),
+            "value of 2000000 bytes in step_defs.name",
         ),
         (
             hostile(d, &good, "types.db", "UPDATE builds SET duration_ns = 'soon';"),
             "text value (4 bytes) in builds.duration_ns",
         ),
         (
-            hostile(d, &good, "columns.db", "ALTER TABLE labels ADD COLUMN note TEXT;"),
-            "table \"labels\" defined differently",
+            hostile(d, &good, "columns.db", "ALTER TABLE label_rows ADD COLUMN note TEXT;"),
+            "table \"label_rows\" defined differently",
         ),
         (other_app.clone(), "other-app.db"),
     ];
@@ -611,8 +619,9 @@ fn a_job_cannot_change_builds_the_team_already_holds() {
         &a,
         "forged.db",
         "UPDATE builds SET duration_ns = 1, status = 'failed', error = 'forged';
-         UPDATE steps SET name = 'forged', log_tail = 'forged';
-         UPDATE labels SET value = 'forged';
+         UPDATE step_defs SET name = 'forged';
+         UPDATE step_rows SET error = 'forged';
+         UPDATE label_rows SET value = 'forged';
          INSERT INTO labels (build_id, key, value) SELECT id, 'added', 'yes' FROM builds;",
     );
     merge_ok(&team, &forged);
@@ -632,26 +641,25 @@ fn a_job_cannot_change_builds_the_team_already_holds() {
     }
 }
 
-/// `db` turned back into a version-1 database, as an older buildprof wrote it: the version-2
-/// tables, index and column removed.
-fn downgrade_to_v1(db: &Path) {
-    let conn = rusqlite::Connection::open(db).unwrap();
-    conn.execute_batch(
-        "DROP TABLE build_args; DROP TABLE build_inputs; DROP TABLE context_nodes;
-         DROP INDEX builds_time; ALTER TABLE sources DROP COLUMN capture_wall_ns;
-         PRAGMA user_version = 1;",
-    )
-    .unwrap();
+#[test]
+fn a_job_database_of_schema_1_merges_and_is_left_as_it_was() {
+    older_job_database_merges(1);
 }
 
 #[test]
-fn a_job_database_of_the_older_schema_merges_and_is_left_as_it_was() {
+fn a_job_database_of_schema_2_merges_and_is_left_as_it_was() {
+    older_job_database_merges(2);
+}
+
+/// A job database of an older schema `version` merges into a team database of the current
+/// one with every row, from an upgraded copy: the job database itself is left as it was.
+fn older_job_database_merges(version: i64) {
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = two_jobs(dir.path());
     let expected = dir.path().join("expected.db");
     merge_ok(&expected, &a);
     merge_ok(&expected, &b);
-    downgrade_to_v1(&b);
+    crate::common::downgrade(&b, version);
     let before = std::fs::read(&b).unwrap();
     let team = dir.path().join("team.db");
     merge_ok(&team, &a);
@@ -689,7 +697,7 @@ fn a_job_database_of_the_older_schema_merges_and_is_left_as_it_was() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 1);
+    assert_eq!(v, version);
     assert_eq!(
         std::fs::read_dir(&tmp).unwrap().count(),
         0,

@@ -333,7 +333,17 @@ fn copy_new_builds(
             [],
         )? as u64;
         if *table == "steps" {
-            stats.steps_added = n;
+            // An insert into a view reports no changes (its trigger makes them): count the
+            // rows copied instead.
+            stats.steps_added = if schema::VIEWS.contains(table) {
+                tx.query_row(
+                    &format!("SELECT count(*) FROM {alias}.steps j WHERE j.build_id IN (SELECT id FROM temp.merge_new)"),
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )? as u64
+            } else {
+                n
+            };
         }
     }
     for table in schema::SHARED_TABLES {
@@ -351,12 +361,11 @@ fn copy_new_builds(
         [],
         |r| r.get::<_, i64>(0),
     )? as u64;
-    stats.labels_added = tx.execute(
-        &format!("INSERT OR IGNORE INTO main.labels (build_id, key, value)
+    stats.labels_added = label_rows_added(tx, &format!("INSERT OR IGNORE INTO main.labels (build_id, key, value)
          SELECT build_id, key, value FROM {alias}.labels
          WHERE build_id IN (SELECT id FROM main.builds) AND build_id NOT IN (SELECT id FROM temp.merge_new)"),
-        [],
-    )? as u64;
+        &[],
+    )?;
     tx.execute(
         &format!("INSERT OR IGNORE INTO main.sources (build_id, path, format, bytes, ingested_at)
          SELECT build_id, path, format, bytes, ingested_at FROM {alias}.sources
@@ -364,16 +373,28 @@ fn copy_new_builds(
         [],
     )?;
     for (key, value) in extra_labels {
-        stats.extra_labels_set += tx.execute(
+        stats.extra_labels_set += label_rows_added(
+            tx,
             &format!(
                 "INSERT OR IGNORE INTO main.labels (build_id, key, value)
                  SELECT id, ?1, ?2 FROM {alias}.builds"
             ),
-            [key, value],
-        )? as u64;
+            &[key, value],
+        )?;
     }
     tx.execute_batch("DROP TABLE temp.merge_new")?;
     Ok(stats)
+}
+
+/// Runs `sql`, an insert into the `labels` view, and returns the labels it stored: the
+/// changes its trigger made (an insert into a view itself reports none; the trigger makes one
+/// change per label stored, and none for one ignored).
+fn label_rows_added(tx: &Connection, sql: &str, params: &[&String]) -> rusqlite::Result<u64> {
+    let total =
+        |tx: &Connection| tx.query_row("SELECT total_changes()", [], |r| r.get::<_, i64>(0));
+    let before = total(tx)?;
+    tx.execute(sql, rusqlite::params_from_iter(params))?;
+    Ok((total(tx)? - before) as u64)
 }
 
 /// The team database's columns of `table`, quoted, in order, and the same names qualified by

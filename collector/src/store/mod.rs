@@ -164,6 +164,14 @@ impl Store {
         let version: i64 = tx
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(|e| sql(&path, e))?;
+        if (1..schema::LATEST).contains(&version) {
+            // The one thing the store says on its own: a migration of a big database takes a
+            // while, and the user should know why this command is slow once.
+            eprintln!(
+                "buildprof: upgrading {path} from schema version {version} to {} (once; a large database takes a while)",
+                schema::LATEST
+            );
+        }
         for (i, m) in schema::MIGRATIONS
             .iter()
             .enumerate()

@@ -158,7 +158,9 @@ fn store_build(
     if !exists {
         insert_new(tx, build, source)?;
     }
-    let mut lab = tx.prepare_cached("INSERT INTO labels (build_id, key, value) VALUES (?1, ?2, ?3) ON CONFLICT (build_id, key) DO UPDATE SET value = excluded.value")?;
+    let mut lab = tx.prepare_cached(
+        "INSERT OR REPLACE INTO labels (build_id, key, value) VALUES (?1, ?2, ?3)",
+    )?;
     for (k, v) in &build.labels {
         lab.execute(params![build.id, k, v])?;
     }

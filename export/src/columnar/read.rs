@@ -9,6 +9,7 @@ use super::ColumnarError;
 
 /// The tables `export` can write, in the order `--table all` writes them.
 pub use collector::store::schema::TABLES;
+use collector::store::schema::VIEW_KEYS;
 
 /// The type a column has in the exported files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,17 +146,23 @@ pub(crate) fn read_chunks(
     Ok(total)
 }
 
-/// `ORDER BY` text for the table's primary key (the order rows are stored in).
+/// `ORDER BY` text for the table's primary key (for a view, that of the table it replaced).
 fn primary_key(conn: &Connection, table: &str) -> rusqlite::Result<String> {
-    let mut stmt = conn.prepare(&format!("PRAGMA main.table_info({table})"))?;
-    let mut keys = stmt
-        .query_map([], |r| Ok((r.get::<_, i64>(5)?, r.get::<_, String>(1)?)))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    keys.retain(|(pk, _)| *pk > 0);
-    keys.sort();
-    Ok(keys
+    let names: Vec<String> = match VIEW_KEYS.iter().find(|(view, _)| *view == table) {
+        Some((_, keys)) => keys.iter().map(|k| k.to_string()).collect(),
+        None => {
+            let mut stmt = conn.prepare(&format!("PRAGMA main.table_info({table})"))?;
+            let mut keys = stmt
+                .query_map([], |r| Ok((r.get::<_, i64>(5)?, r.get::<_, String>(1)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            keys.retain(|(pk, _)| *pk > 0);
+            keys.sort();
+            keys.into_iter().map(|(_, name)| name).collect()
+        }
+    };
+    Ok(names
         .iter()
-        .map(|(_, name)| format!("t.\"{}\"", name.replace('"', "\"\"")))
+        .map(|name| format!("t.\"{}\"", name.replace('"', "\"\"")))
         .collect::<Vec<_>>()
         .join(", "))
 }

@@ -77,7 +77,7 @@ pub fn app1_series(db: &Path) {
     }
 }
 
-/// Every row of `table`, each as text cells, in primary-key order.
+/// Every row of `table`, each as text cells, sorted by every column.
 pub fn rows(db: &Path, table: &str) -> Vec<Vec<String>> {
     let conn = rusqlite::Connection::open(db).unwrap();
     let n = conn
@@ -87,8 +87,10 @@ pub fn rows(db: &Path, table: &str) -> Vec<Vec<String>> {
             |r| r.get::<_, i64>(0),
         )
         .unwrap() as usize;
+    let order: Vec<String> = (1..=n).map(|i| i.to_string()).collect();
+    let order = order.join(", ");
     let mut stmt = conn
-        .prepare(&format!("SELECT * FROM {table} ORDER BY 1, 2, 3"))
+        .prepare(&format!("SELECT * FROM {table} ORDER BY {order}"))
         .unwrap();
     let out = stmt
         .query_map([], |r| {
@@ -108,4 +110,67 @@ pub fn rows(db: &Path, table: &str) -> Vec<Vec<String>> {
 pub fn count(db: &Path, sql: &str) -> i64 {
     let conn = rusqlite::Connection::open(db).unwrap();
     conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+/// `db` (written by this buildprof) turned into a database of an older schema `version` (1 or
+/// 2), as an older buildprof wrote it: every row kept, in the tables of that version.
+pub fn downgrade(db: &Path, version: i64) {
+    use collector::store::schema::{MIGRATIONS, SHARED_TABLES, TABLES};
+    let old = db.with_extension("old");
+    let _ = std::fs::remove_file(&old);
+    let conn = rusqlite::Connection::open(&old).unwrap();
+    for m in &MIGRATIONS[..2] {
+        conn.execute_batch(m).unwrap();
+    }
+    conn.execute("ATTACH DATABASE ?1 AS new", [db.to_str().unwrap()])
+        .unwrap();
+    for table in TABLES.iter().chain(SHARED_TABLES) {
+        let columns: Vec<String> = conn
+            .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let columns = columns.join(", ");
+        conn.execute_batch(&format!(
+            "INSERT INTO main.{table} ({columns}) SELECT {columns} FROM new.{table}"
+        ))
+        .unwrap();
+    }
+    conn.execute_batch("DETACH DATABASE new").unwrap();
+    if version == 1 {
+        conn.execute_batch(
+            "DROP TABLE build_args; DROP TABLE build_inputs; DROP TABLE context_nodes;
+             DROP INDEX builds_time; ALTER TABLE sources DROP COLUMN capture_wall_ns;",
+        )
+        .unwrap();
+    }
+    conn.execute_batch(&format!(
+        "PRAGMA user_version = {version}; PRAGMA journal_mode = DELETE;"
+    ))
+    .unwrap();
+    drop(conn);
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    std::fs::rename(&old, db).unwrap();
+}
+
+/// The `PRAGMA user_version` of `db`.
+pub fn schema_version(db: &Path) -> i64 {
+    count(db, "PRAGMA user_version")
+}
+
+/// A small deterministic generator for kill delays.
+pub struct SplitMix(pub u64);
+
+impl SplitMix {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
 }
