@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::common::{bin, count, sample, SplitMix};
+use crate::common::{bin, count, sample};
 
 /// `n` distinct real builds: a CI log of a real build, moved to a different day each time.
 fn distinct_builds(dir: &Path, n: usize) -> Vec<PathBuf> {
@@ -165,7 +165,7 @@ fn sigkill_at_random_moments_never_leaves_a_partial_build() {
     assert!(quiet_ingest(&reference, &files).status().unwrap().success());
     // Kills are spread over the expected run time, adapted as runs finish faster or slower.
     let mut window = t.elapsed().as_micros() as u64;
-    let mut rng = SplitMix(0x5eed);
+    let mut rng = analyzer::rng::Rng::new(0x5eed);
     let mut killed_mid_way = 0;
     for i in 0..50 {
         if i % 10 == 0 {
@@ -178,7 +178,7 @@ fn sigkill_at_random_moments_never_leaves_a_partial_build() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_micros(rng.next() % window.max(1)));
+        std::thread::sleep(Duration::from_micros(rng.next_u64() % window.max(1)));
         if child.try_wait().unwrap().is_none() {
             killed_mid_way += 1;
             window += window / 10;

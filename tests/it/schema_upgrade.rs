@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use collector::store::schema::{LATEST, TABLES};
 
-use crate::common::{
-    assert_success, bin, count, downgrade, rows, sample, schema_version, SplitMix,
-};
+use crate::common::{assert_success, bin, count, downgrade, rows, sample, schema_version};
 
 /// The demo database of every bundled sample trace (74 builds), made in `dir`.
 fn demo_db(dir: &Path) -> PathBuf {
@@ -169,12 +167,12 @@ fn sigkill_during_an_upgrade_leaves_the_old_or_the_upgraded_database() {
     assert!(upgrade(&db).status().unwrap().success());
     assert_eq!(state(&db), (LATEST, steps, labels));
     let mut window = t.elapsed().as_micros() as u64;
-    let mut rng = SplitMix(0x01d_5eed);
+    let mut rng = analyzer::rng::Rng::new(0x01d_5eed);
     let (mut killed_old, mut killed_upgraded) = (0, 0);
     fresh(&db);
     for _ in 0..36 {
         let mut child = upgrade(&db).spawn().unwrap();
-        std::thread::sleep(Duration::from_micros(rng.next() % window.max(1)));
+        std::thread::sleep(Duration::from_micros(rng.next_u64() % window.max(1)));
         let running = child.try_wait().unwrap().is_none();
         child.kill().ok(); // SIGKILL
         child.wait().unwrap();

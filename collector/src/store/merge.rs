@@ -325,27 +325,21 @@ fn copy_new_builds(
         [],
     )? as u64;
     for (table, (target, source)) in CHILD_TABLES.iter().zip(&columns[1..]) {
-        let n = tx.execute(
+        tx.execute(
             &format!(
                 "INSERT INTO main.{table} ({target}) SELECT {source} FROM {alias}.{table} j
                  WHERE j.build_id IN (SELECT id FROM temp.merge_new)"
             ),
             [],
-        )? as u64;
-        if *table == "steps" {
-            // An insert into a view reports no changes (its trigger makes them): count the
-            // rows copied instead.
-            stats.steps_added = if schema::VIEWS.contains(table) {
-                tx.query_row(
-                    &format!("SELECT count(*) FROM {alias}.steps j WHERE j.build_id IN (SELECT id FROM temp.merge_new)"),
-                    [],
-                    |r| r.get::<_, i64>(0),
-                )? as u64
-            } else {
-                n
-            };
-        }
+        )?;
     }
+    // `steps` is a view: an insert into it reports no changes (its trigger makes them), so the
+    // steps copied are counted.
+    stats.steps_added = tx.query_row(
+        &format!("SELECT count(*) FROM {alias}.steps j WHERE j.build_id IN (SELECT id FROM temp.merge_new)"),
+        [],
+        |r| r.get::<_, i64>(0),
+    )? as u64;
     for table in schema::SHARED_TABLES {
         // Content-addressed rows: the same key always holds the same value.
         tx.execute(

@@ -21,12 +21,9 @@ pub const TABLES: &[&str] = &[
 /// `merge` copies the ones the team database lacks.
 pub const SHARED_TABLES: &[&str] = &["context_nodes"];
 
-/// The views (version 3) that present compact rows with the columns of version 1: read and
-/// inserted into like the tables they replace.
-pub const VIEWS: &[&str] = &["steps", "labels", "step_inputs", "cache_layers"];
-
-/// The key of each view: the primary key of the version-1 table it replaces (the order rows are
-/// exported in).
+/// The views (version 3) that present compact rows with the columns of version 1 (read and
+/// inserted into like the tables they replace), each with its key: the primary key of the
+/// version-1 table it replaces (the order rows are exported in).
 pub const VIEW_KEYS: &[(&str, &[&str])] = &[
     ("steps", &["build_id", "seq"]),
     ("labels", &["build_id", "key"]),
@@ -34,7 +31,12 @@ pub const VIEW_KEYS: &[(&str, &[&str])] = &[
     ("cache_layers", &["build_id", "seq", "op", "digest"]),
 ];
 
-/// The tables behind [`VIEWS`] (version 3): build keys, interned definitions and digests, and
+/// Whether `table` is one of the views of [`VIEW_KEYS`] rather than a table.
+pub fn is_view(table: &str) -> bool {
+    VIEW_KEYS.iter().any(|(view, _)| *view == table)
+}
+
+/// The tables behind the views of [`VIEW_KEYS`] (version 3): build keys, interned definitions and digests, and
 /// the compact rows. Never exported or merged by name (the views are).
 pub const ROW_TABLES: &[&str] = &[
     "build_keys",
@@ -440,7 +442,7 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        let mut listed: Vec<String> = VIEWS.iter().map(|t| t.to_string()).collect();
+        let mut listed: Vec<String> = VIEW_KEYS.iter().map(|(t, _)| t.to_string()).collect();
         listed.sort();
         assert_eq!(listed, views);
     }

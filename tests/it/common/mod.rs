@@ -161,16 +161,3 @@ pub fn downgrade(db: &Path, version: i64) {
 pub fn schema_version(db: &Path) -> i64 {
     count(db, "PRAGMA user_version")
 }
-
-/// A small deterministic generator for kill delays.
-pub struct SplitMix(pub u64);
-
-impl SplitMix {
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
