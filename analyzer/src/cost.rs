@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::codes::status;
 use crate::expr::{count_if, inner_join, left_join};
 use crate::load::{
-    load_capture_walls, load_exports, load_label, load_pulled_sizes, load_written_layers, Loaded,
+    load_capture_walls, load_exports, load_pulled_sizes, load_written_layers, Loaded,
 };
 use crate::units::{ms, round6};
 use crate::{Result, Scope};
@@ -117,7 +117,7 @@ fn per_group(
     loaded: &Loaded,
 ) -> Result<DataFrame> {
     let mut digests = crate::intern::Interner::default();
-    let labels = load_label(conn, scope, by)?.lazy();
+    let labels = loaded.label(conn, by)?.lazy();
     let exports = load_exports(conn, scope)?
         .lazy()
         .group_by([col("build")])

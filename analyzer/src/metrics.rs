@@ -228,8 +228,6 @@ pub fn build_metrics(
         ])
         .sort(["started_at", "build"], crate::expr::sort_asc(2))
         .collect()?;
-    let keys: Vec<u32> = df.column("build")?.u32()?.iter().flatten().collect();
-    let sources = load_sources(conn, &loaded, &keys)?;
     let mut out = Vec::with_capacity(df.height());
     let g = |name: &str| df.column(name);
     let (build, started, wall, st) = (
@@ -277,7 +275,7 @@ pub fn build_metrics(
         };
         out.push(BuildMetrics {
             id: loaded.build_id(key).to_string(),
-            source: sources.get(&key).cloned().unwrap_or_default(),
+            source: loaded.source_of(key).to_string(),
             started_at: started.get(i).map(collector::time::format_rfc3339),
             status: status_name(st.get(i).unwrap_or(status::INCOMPLETE)).to_string(),
             wall_ms: opt_ms(wall.get(i).map(|w| w as f64)),
@@ -312,19 +310,4 @@ fn step_name(conn: &rusqlite::Connection, build_id: &str, seq: u32) -> String {
         |r| r.get::<_, String>(0),
     )
     .unwrap_or_else(|_| format!("#{seq}"))
-}
-
-/// The `source` of the reported builds (not loaded with the frames: only output rows need it).
-fn load_sources(
-    conn: &rusqlite::Connection,
-    loaded: &Loaded,
-    keys: &[u32],
-) -> Result<std::collections::HashMap<u32, String>> {
-    let mut stmt = conn.prepare_cached("SELECT source FROM builds WHERE id = ?1")?;
-    let mut out = std::collections::HashMap::new();
-    for &k in keys {
-        let s: String = stmt.query_row([loaded.build_id(k)], |r| r.get(0))?;
-        out.insert(k, s);
-    }
-    Ok(out)
 }

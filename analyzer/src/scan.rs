@@ -1,17 +1,21 @@
 //! Scanning step rows out of SQLite into column vectors: [`RowSource`] (one sequential scan of
-//! a per-step table, or per-build seeks for small selections), [`scan_part`] (one range of
+//! a per-step row table, or per-build seeks for small selections), [`scan_part`] (one range of
 //! builds into a [`Part`]) and the split of a large scan over two threads ([`Split`]).
+//!
+//! Scans read the stored row tables (`step_rows`, `step_input_rows`), not the `steps` view:
+//! a step's definition (`step_defs`: kind, stage, instruction) is decoded once per definition,
+//! and digests keep their stored ids (`digests.id`), so no row pays the view's joins.
 
 use std::collections::HashMap;
 
 use polars::prelude::*;
-use rusqlite::types::{Value, ValueRef};
+use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Connection};
 
 use collector::model::{Outcome, StepKind};
 
-use crate::codes::{kind, kind_code, outcome, outcome_code, row_key, split_ident, IDENT_SEP};
-use crate::error::Result;
+use crate::codes::{kind, kind_code, outcome, outcome_code, IDENT_SEP};
+use crate::error::{AnalyzeError, Result};
 use crate::intern::Interner;
 use crate::scope::Scope;
 
@@ -36,20 +40,21 @@ pub enum Split {
 /// Below this many builds a single scan is quicker than starting a second connection.
 pub(crate) const PARALLEL_MIN_BUILDS: usize = 5_000;
 
-/// Which build ids a scan covers (a split of the table between two threads).
+/// Which build keys (`build_keys.key`) a scan covers (a split of the table between two
+/// threads).
 #[derive(Clone, Copy)]
-pub(crate) enum Range<'a> {
+pub(crate) enum Range {
     All,
-    Before(&'a str),
-    From(&'a str),
+    Before(u32),
+    From(u32),
 }
 
-impl Range<'_> {
+impl Range {
     fn sql(&self) -> (&'static str, Option<Value>) {
         match self {
             Range::All => ("", None),
-            Range::Before(id) => (" AND s.build_id < ?", Some(Value::Text(id.to_string()))),
-            Range::From(id) => (" AND s.build_id >= ?", Some(Value::Text(id.to_string()))),
+            Range::Before(k) => (" AND s.build_key < ?", Some(Value::Integer(i64::from(*k)))),
+            Range::From(k) => (" AND s.build_key >= ?", Some(Value::Integer(i64::from(*k)))),
         }
     }
 }
@@ -59,7 +64,6 @@ impl Range<'_> {
 pub(crate) struct Dicts {
     idents: Interner,
     stages: Interner,
-    digests: Interner,
 }
 
 impl Dicts {
@@ -67,7 +71,6 @@ impl Dicts {
         DictsMut {
             idents: &mut self.idents,
             stages: &mut self.stages,
-            digests: &mut self.digests,
         }
     }
 }
@@ -75,7 +78,6 @@ impl Dicts {
 pub(crate) struct DictsMut<'a> {
     pub(crate) idents: &'a mut Interner,
     pub(crate) stages: &'a mut Interner,
-    pub(crate) digests: &'a mut Interner,
 }
 
 /// The steps (and first inputs) one scan read.
@@ -87,7 +89,8 @@ pub(crate) struct Part {
 }
 
 impl Part {
-    /// Maps ids from `dicts` (the scan's own dictionaries) into `into`'s.
+    /// Maps ids from `dicts` (the scan's own dictionaries) into `into`'s (digest ids are the
+    /// stored ones, the same for every scan).
     pub(crate) fn remap(mut self, dicts: &mut Dicts, into: DictsMut<'_>) -> Part {
         let map = |from: &Interner, to: &mut Interner| -> Vec<u32> {
             (0..from.len() as u32)
@@ -96,19 +99,12 @@ impl Part {
         };
         let idents = map(&dicts.idents, into.idents);
         let stages = map(&dicts.stages, into.stages);
-        let digests = map(&dicts.digests, into.digests);
         let at = |m: &[u32], v: u32| m.get(v as usize).copied().unwrap_or(v);
         for v in &mut self.steps.ident {
             *v = at(&idents, *v);
         }
         for v in &mut self.steps.stage {
             *v = at(&stages, *v);
-        }
-        for v in self.steps.digest.iter_mut().flatten() {
-            *v = at(&digests, *v);
-        }
-        for v in &mut self.parents.2 {
-            *v = at(&digests, *v);
         }
         self
     }
@@ -160,8 +156,6 @@ impl Part {
 }
 
 /// Reads the steps of one range (and, with identity, their first inputs).
-// Long on purpose: one pass over the rows, appending to every column vector at once (the
-// column-wise read is what keeps loading fast); split, the vectors would travel as arguments.
 pub(crate) fn scan_part(
     conn: &Connection,
     source: &RowSource,
@@ -169,70 +163,47 @@ pub(crate) fn scan_part(
     range: Range,
     dicts: &mut DictsMut,
 ) -> Result<Part> {
-    let kinds = if select.all_kinds {
-        ""
+    let mut defs = Defs::load(conn)?;
+    let plain = if select.identity {
+        plain_digests(conn)?
     } else {
-        " AND s.kind NOT IN ('FROM', 'internal', 'cache_import', 'cache_export', 'image_export', 'other')"
-    };
-    let columns = if select.identity {
-        "s.seq, s.kind, s.outcome, s.lazy_miss, s.duration_ns, s.pull_ns, s.stage, s.instruction, s.stage_index, s.digest"
-    } else {
-        "s.seq, s.kind, s.outcome, s.lazy_miss, s.duration_ns, s.pull_ns"
+        PlHashSet::default()
     };
     let (range_sql, range_arg) = range.sql();
-    let (sql, mut args) = source.sql("steps", columns, &format!("{kinds}{range_sql}"));
+    let columns = "s.seq, s.def, s.digest, s.outcome, s.lazy_miss, s.duration_ns, s.pull_ns";
+    let (sql, mut args) = source.sql("step_rows", columns, range_sql);
     args.extend(range_arg.clone());
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query(params_from_iter(args))?;
     let mut c = StepColumns::default();
-    let mut key_buf: Vec<u8> = Vec::with_capacity(128);
-    let mut stage_of_ident: Vec<u32> = (0..dicts.idents.len() as u32)
-        .map(|i| {
-            let (stage, _) = split_ident(dicts.idents.name(i));
-            dicts.stages.intern(stage.unwrap_or("").as_bytes())
-        })
-        .collect();
-    let mut kinds_seen: PlHashMap<Box<[u8]>, u32> = PlHashMap::default();
     let mut outcomes_seen: PlHashMap<Box<[u8]>, u32> = PlHashMap::default();
     let mut last = LastBuild::default();
     while let Some(r) = rows.next()? {
         let Some(build) = source.key(r, &mut last)? else {
             continue;
         };
+        let def = defs.get(r.get_ref(2)?.as_i64()?)?;
+        if !select.all_kinds && def.kind != kind::INSTRUCTION {
+            continue;
+        }
         c.build.push(build);
         c.seq.push(r.get_ref(1)?.as_i64()? as u32);
-        let k = code_of(&mut kinds_seen, r.get_ref(2)?.as_bytes()?, |t| {
-            StepKind::parse(t).map_or(kind::OTHER, kind_code)
-        });
-        c.kind.push(k);
-        let o = code_of(&mut outcomes_seen, r.get_ref(3)?.as_bytes()?, |t| {
+        c.kind.push(def.kind);
+        let o = code_of(&mut outcomes_seen, r.get_ref(4)?.as_bytes()?, |t| {
             Outcome::parse(t).map_or(outcome::EXECUTED, outcome_code)
         });
         c.outcome.push(o);
-        c.lazy.push(r.get_ref(4)?.as_i64()? != 0);
-        c.dur.push(r.get_ref(5)?.as_i64()?);
-        c.pull.push(r.get_ref(6)?.as_i64()?);
+        c.lazy.push(r.get_ref(5)?.as_i64()? != 0);
+        c.dur.push(r.get_ref(6)?.as_i64()?);
+        c.pull.push(r.get_ref(7)?.as_i64()?);
         if select.identity {
-            let stage = match r.get_ref(7)? {
-                ValueRef::Text(t) => t,
-                _ => b"",
-            };
-            let instruction = r.get_ref(8)?.as_bytes()?;
-            key_buf.clear();
-            key_buf.extend_from_slice(stage);
-            key_buf.push(IDENT_SEP as u8);
-            key_buf.extend_from_slice(instruction);
-            let ident = dicts.idents.intern(&key_buf);
-            // An identity always has the same stage: intern the stage once per identity.
-            if ident as usize == stage_of_ident.len() {
-                stage_of_ident.push(dicts.stages.intern(stage));
-            }
+            let (ident, stage) = def.interned(dicts);
             c.ident.push(ident);
-            c.stage.push(stage_of_ident[ident as usize]);
-            c.stage_index
-                .push(r.get_ref(9)?.as_i64_or_null()?.map(|v| v as u32));
+            c.stage.push(stage);
+            c.stage_index.push(def.stage_index);
+            let digest = r.get_ref(3)?.as_i64()?;
             c.digest
-                .push(real_digest(r.get_ref(10)?.as_bytes()?).map(|d| dicts.digests.intern(d)));
+                .push((!plain.contains(&digest)).then_some(digest_id(digest)?));
         }
     }
     let mut part = Part {
@@ -240,10 +211,10 @@ pub(crate) fn scan_part(
         ..Part::default()
     };
     if select.identity {
-        // The first input of each step, from a second scan of `step_inputs` (clustered like
-        // `steps`) rather than one index lookup per step.
+        // The first input of each step, from a second scan of `step_input_rows` (clustered
+        // like `step_rows`) rather than one index lookup per step.
         let (sql, mut args) = source.sql(
-            "step_inputs",
+            "step_input_rows",
             "s.seq, s.input",
             &format!(" AND s.pos = 0{range_sql}"),
         );
@@ -257,12 +228,92 @@ pub(crate) fn scan_part(
             };
             part.parents.0.push(b);
             part.parents.1.push(r.get::<_, u32>(1)?);
-            part.parents
-                .2
-                .push(dicts.digests.intern(r.get_ref(2)?.as_bytes()?));
+            part.parents.2.push(digest_id(r.get_ref(2)?.as_i64()?)?);
         }
     }
     Ok(part)
+}
+
+/// The step definitions (`step_defs`, a row per distinct kind/stage/instruction/...), decoded
+/// when a scanned row first names them; identities and stages are interned on first use, so
+/// the dictionaries hold only what the loaded steps use, in the order they appear.
+struct Defs {
+    rows: PlHashMap<i64, Def>,
+}
+
+struct Def {
+    kind: u32,
+    stage: Option<String>,
+    instruction: String,
+    stage_index: Option<u32>,
+    /// `(ident, stage)` ids, once interned.
+    ids: Option<(u32, u32)>,
+}
+
+impl Defs {
+    fn load(conn: &Connection) -> Result<Defs> {
+        let mut stmt =
+            conn.prepare("SELECT id, kind, stage, instruction, stage_index FROM step_defs")?;
+        let mut rows = stmt.query([])?;
+        let mut out = PlHashMap::default();
+        while let Some(r) = rows.next()? {
+            let kind: String = r.get(1)?;
+            out.insert(
+                r.get::<_, i64>(0)?,
+                Def {
+                    kind: StepKind::parse(&kind).map_or(kind::OTHER, kind_code),
+                    stage: r.get(2)?,
+                    instruction: r.get(3)?,
+                    stage_index: r.get::<_, Option<i64>>(4)?.map(|v| v as u32),
+                    ids: None,
+                },
+            );
+        }
+        Ok(Defs { rows: out })
+    }
+
+    fn get(&mut self, id: i64) -> Result<&mut Def> {
+        self.rows.get_mut(&id).ok_or_else(|| {
+            AnalyzeError::Invalid(format!("step definition {id} is missing from step_defs"))
+        })
+    }
+}
+
+impl Def {
+    fn interned(&mut self, dicts: &mut DictsMut) -> (u32, u32) {
+        if let Some(ids) = self.ids {
+            return ids;
+        }
+        let stage = self.stage.as_deref().unwrap_or("");
+        let key = format!("{stage}{IDENT_SEP}{}", self.instruction);
+        let ident = dicts.idents.intern(key.as_bytes());
+        let ids = (ident, dicts.stages.intern(stage.as_bytes()));
+        self.ids = Some(ids);
+        ids
+    }
+}
+
+/// The stored ids of digests that are not content digests (`sha256:...`): the vertex numbers
+/// (`#12`) plain logs without digest lines are keyed by, which differ from build to build and
+/// identify nothing across builds. Two range reads of the `digests` index.
+fn plain_digests(conn: &Connection) -> Result<PlHashSet<i64>> {
+    let mut stmt = conn.prepare(
+        "SELECT id FROM digests WHERE digest < 'sha256:'
+         UNION ALL SELECT id FROM digests WHERE digest >= 'sha256;'",
+    )?;
+    let ids = stmt
+        .query_map([], |r| r.get::<_, i64>(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(ids)
+}
+
+/// A stored digest id as the `u32` the frames hold.
+fn digest_id(id: i64) -> Result<u32> {
+    u32::try_from(id).map_err(|_| {
+        AnalyzeError::Invalid(format!(
+            "digest id {id} is beyond what the analyzer indexes (2^32)"
+        ))
+    })
 }
 
 #[derive(Default)]
@@ -310,21 +361,14 @@ pub(crate) fn empty_steps() -> DataFrame {
         .unwrap_or_else(|_| DataFrame::empty())
 }
 
-/// A content digest (`sha256:...`), or None for the vertex numbers (`#12`) plain logs without
-/// digest lines are keyed by: those differ from build to build and identify nothing across builds.
-fn real_digest(d: &[u8]) -> Option<&[u8]> {
-    d.starts_with(b"sha256:").then_some(d)
-}
-
-/// Input edges (all, or only each step's first input).
+/// Input edges (all, or only each step's first input); `input` is the stored digest id.
 pub(crate) fn load_inputs(
     conn: &Connection,
     source: &RowSource,
-    digests: &mut Interner,
     first_only: bool,
 ) -> Result<DataFrame> {
     let first = if first_only { " AND s.pos = 0" } else { "" };
-    let (sql, args) = source.sql("step_inputs", "s.seq, s.input", first);
+    let (sql, args) = source.sql("step_input_rows", "s.seq, s.input", first);
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query(params_from_iter(args))?;
     let (mut build, mut seq, mut input) = (Vec::new(), Vec::new(), Vec::new());
@@ -335,7 +379,7 @@ pub(crate) fn load_inputs(
         };
         build.push(b);
         seq.push(r.get::<_, u32>(1)?);
-        input.push(digests.intern(r.get_ref(2)?.as_bytes()?));
+        input.push(digest_id(r.get_ref(2)?.as_i64()?)?);
     }
     let n = build.len();
     Ok(DataFrame::new(
@@ -348,51 +392,50 @@ pub(crate) fn load_inputs(
     )?)
 }
 
-/// How rows of a per-step table (`steps`, `step_inputs`, both clustered by build id) are read
-/// for the loaded builds.
+/// How rows of a per-step row table (`step_rows`, `step_input_rows`, both clustered by stored
+/// build key) are read for the loaded builds.
 ///
-/// When the selection holds most builds, one sequential scan of the table is cheapest: each
-/// row's build id is looked up in a hash map of the loaded builds (rows of other builds are
-/// skipped). When it holds few, SQLite seeks each selected build's rows instead.
-pub(crate) enum RowSource<'a> {
-    Scan(PlHashMap<Box<[u8]>, u32>),
-    Seek(&'a Scope),
+/// When the selection holds most builds, one sequential scan of the table is cheapest: rows of
+/// builds not loaded are skipped. When it holds few, SQLite seeks each selected build's rows
+/// instead.
+pub(crate) struct RowSource<'a> {
+    builds: &'a HashMap<u32, (String, String)>,
+    seek: Option<&'a Scope>,
 }
 
 impl<'a> RowSource<'a> {
+    /// `builds`: the loaded builds (by stored build key) of `scope`; `stored`: how many builds
+    /// the store holds.
     pub(crate) fn new(
-        conn: &Connection,
         scope: &'a Scope,
-        build_ids: &HashMap<u32, String>,
+        builds: &'a HashMap<u32, (String, String)>,
+        stored: usize,
         force_scan: bool,
-    ) -> Result<RowSource<'a>> {
-        let total: i64 = conn.query_row("SELECT COUNT(*) FROM builds", [], |r| r.get(0))?;
-        let selected = build_ids.len() as i64;
-        // Seeking costs a B-tree descent per build and reads the table in build-id order
-        // anyway, so a scan wins unless the selection is a small part of the history.
-        if force_scan || selected * 4 >= total {
-            let map = build_ids
-                .iter()
-                .map(|(k, id)| (id.as_bytes().into(), *k))
-                .collect();
-            Ok(RowSource::Scan(map))
-        } else {
-            Ok(RowSource::Seek(scope))
-        }
+    ) -> RowSource<'a> {
+        // Seeking costs a B-tree descent per build and reads the table in key order anyway,
+        // so a scan wins unless the selection is a small part of the history.
+        let seek = (!force_scan && builds.len() * 4 < stored).then_some(scope);
+        RowSource { builds, seek }
     }
 
-    /// `SELECT <build key or id>, <cols> FROM <table> s ... <and>`; the build comes first.
+    pub(crate) fn is_scan(&self) -> bool {
+        self.seek.is_none()
+    }
+
+    /// `SELECT s.build_key, <cols> FROM <table> s ... <and>`; the build comes first.
     fn sql(&self, table: &str, cols: &str, and: &str) -> (String, Vec<Value>) {
-        match self {
-            RowSource::Scan(_) => (
-                format!("SELECT s.build_id, {cols} FROM {table} s WHERE 1 = 1{and}"),
+        match self.seek {
+            None => (
+                format!("SELECT s.build_key, {cols} FROM {table} s WHERE 1 = 1{and}"),
                 Vec::new(),
             ),
-            RowSource::Seek(scope) => {
+            Some(scope) => {
                 let (filter, args) = scope.where_clause();
                 (
                     format!(
-                        "SELECT b.rowid, {cols} FROM builds b JOIN {table} s ON s.build_id = b.id WHERE {filter}{and}"
+                        "SELECT s.build_key, {cols} FROM builds b
+                         JOIN build_keys k ON k.id = b.id
+                         JOIN {table} s ON s.build_key = k.key WHERE {filter}{and}"
                     ),
                     args,
                 )
@@ -402,26 +445,22 @@ impl<'a> RowSource<'a> {
 
     /// The build key of a row (column 0), None for a build outside the selection.
     fn key(&self, r: &rusqlite::Row<'_>, last: &mut LastBuild) -> Result<Option<u32>> {
-        match self {
-            RowSource::Scan(map) => {
-                let id = r.get_ref(0)?.as_bytes()?;
-                // Rows come clustered by build: look the id up once per build, not per row.
-                if last.id != id {
-                    last.id.clear();
-                    last.id.extend_from_slice(id);
-                    last.key = map.get(id).copied();
-                }
-                Ok(last.key)
-            }
-            RowSource::Seek(_) => Ok(Some(row_key(r.get_ref(0)?.as_i64()?)?)),
+        let stored = r.get_ref(0)?.as_i64()?;
+        // Rows come clustered by build: look the key up once per build, not per row.
+        if last.stored != Some(stored) {
+            last.stored = Some(stored);
+            last.key = u32::try_from(stored)
+                .ok()
+                .filter(|k| self.builds.contains_key(k));
         }
+        Ok(last.key)
     }
 }
 
 /// The build of the previous row of a scan.
 #[derive(Default)]
 struct LastBuild {
-    id: Vec<u8>,
+    stored: Option<i64>,
     key: Option<u32>,
 }
 

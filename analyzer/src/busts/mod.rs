@@ -12,7 +12,7 @@ mod detect;
 
 use crate::codes::status_name;
 use crate::expr::{count_if, hit, instruction, ran};
-use crate::load::{load_label, Loaded, StepSelect};
+use crate::load::{Loaded, StepSelect};
 use crate::units::{ms, opt_ms};
 use crate::{AnalyzeError, Result, Scope};
 pub use compared::reads_context;
@@ -68,7 +68,7 @@ pub fn build_busts(conn: &rusqlite::Connection, id: &str) -> Result<BuildBusts> 
     let key = loaded
         .key_of(id)
         .ok_or_else(|| AnalyzeError::NoSuchBuild(id.to_string()))?;
-    let branch_name = branch_of(conn, &scope, key)?;
+    let branch_name = branch_of(conn, key)?;
     let steps = loaded.steps.clone().lazy();
     let pairing = df!(
         "build" => [key],
@@ -187,16 +187,16 @@ fn instruction_rows(
     Ok(instructions)
 }
 
-/// The `branch` label of the build `key` of `scope`, if it has one.
-fn branch_of(conn: &rusqlite::Connection, scope: &Scope, key: u32) -> Result<Option<String>> {
-    let branch = load_label(conn, scope, "branch")?;
-    let of_build = branch.lazy().filter(col("build").eq(lit(key))).collect()?;
-    let values = of_build.column("value")?.str()?;
-    // A build without a `branch` label has no row here (polars' `get` panics out of bounds).
-    Ok(match values.is_empty() {
-        true => None,
-        false => values.get(0).map(str::to_string),
-    })
+/// The `branch` label of the build `key`, if it has one.
+fn branch_of(conn: &rusqlite::Connection, key: u32) -> Result<Option<String>> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .query_row(
+            "SELECT value FROM label_rows WHERE build_key = ?1 AND key = 'branch'",
+            [key],
+            |r| r.get::<_, String>(0),
+        )
+        .optional()?)
 }
 
 /// Instruction steps of the build `key`: (steps, hits, ran).

@@ -24,7 +24,7 @@ use verdict::Verdict;
 use crate::codes::status;
 use crate::cost::{self, CostOptions, CostReport};
 use crate::expr::{inner_join, p90};
-use crate::load::{load_label, Loaded};
+use crate::load::Loaded;
 use crate::metrics::per_build;
 use crate::stats::{bootstrap_median_diff, cliffs_delta, mann_whitney, median_sorted, PMethod};
 use crate::units::round6;
@@ -144,28 +144,24 @@ pub fn compare(
     scope: &Scope,
     opts: &CompareOptions,
 ) -> Result<Comparison> {
-    let labels = load_label(conn, scope, &opts.by)?;
+    let mut loaded = Loaded::load_builds(conn, scope)?;
+    let labels = loaded.label(conn, &opts.by)?;
     if labels.height() == 0 {
         return Err(AnalyzeError::NoLabel {
             key: opts.by.clone(),
         });
     }
-    let (loaded, frame) = match opts.metric.needs() {
-        None => {
-            let l = Loaded::load_builds(conn, scope)?;
-            let f = l.builds.clone().lazy();
-            (l, f)
-        }
+    let frame = match opts.metric.needs() {
+        None => loaded.builds.clone().lazy(),
         Some(needs) => {
-            let l = Loaded::load(conn, scope, needs.select())?;
-            let f = per_build(&l, needs)?;
-            (l, f)
+            loaded.load_steps(conn, scope, needs.select(), crate::load::Split::Auto)?;
+            per_build(&loaded, needs)?
         }
     };
     let grouped = Grouped::of(frame, labels, opts)?;
     let (baseline, rule) = choose_baseline(&grouped.samples, opts)?;
     let groups = group_stats(&grouped, &baseline, opts)?;
-    let pooled = pooled::pooled(conn, scope, &opts.by, &grouped.members, |v| {
+    let pooled = pooled::pooled(conn, &loaded, &opts.by, &grouped.members, |v| {
         opts.metric.out(v)
     })?;
     let cost = match &opts.cost {

@@ -6,8 +6,8 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::expr::left_join;
-use crate::load::load_label;
-use crate::{Result, Scope};
+use crate::load::Loaded;
+use crate::Result;
 
 /// The labels whose values must not be mixed inside a group.
 pub const SEPARATE: [&str; 2] = ["experiment", "scenario"];
@@ -38,14 +38,15 @@ pub struct PooledPart {
 /// never checked against itself.
 pub(crate) fn pooled(
     conn: &rusqlite::Connection,
-    scope: &Scope,
+    loaded: &Loaded,
     by: &str,
     members: &DataFrame,
     out: impl Fn(f64) -> f64,
 ) -> Result<Vec<PooledGroup>> {
     let mut found = Vec::new();
     for label in SEPARATE.into_iter().filter(|l| *l != by) {
-        let parts = load_label(conn, scope, label)?
+        let parts = loaded
+            .label(conn, label)?
             .lazy()
             .select([col("build"), col("value").alias("part")]);
         let summary = left_join(members.clone().lazy(), parts, &["build"])

@@ -2,15 +2,14 @@
 //!
 //! Rows are filtered in SQL (the [`Scope`]: labels, time window) and only the columns an
 //! analysis asks for are read. Text that repeats (digests, step identities, stage names) is
-//! interned to `u32` ids on the way in, so the analyses group and join on integers. The row
-//! scanning itself is in [`crate::scan`].
+//! interned to `u32` ids on the way in (digests keep their stored ids), so the analyses group
+//! and join on integers. The row scanning itself is in [`crate::scan`].
 
 use std::collections::HashMap;
 
 use collector::model::BuildStatus;
 use polars::prelude::*;
-use rusqlite::types::Value;
-use rusqlite::{params_from_iter, Connection};
+use rusqlite::{params_from_iter, Connection, OptionalExtension};
 
 use crate::codes::{row_key, status, status_code};
 pub use crate::codes::{split_ident, IDENT_SEP};
@@ -25,23 +24,24 @@ use crate::scope::Scope;
 
 /// The frames of one analysis.
 ///
-/// `builds`: `build` (u32 key), `started_at` (i64, nullable), `wall_ns` (i64, nullable),
-/// `status` (u32, see [`status`]).
+/// `builds`: `build` (u32 key: the stored `build_keys.key`), `started_at` (i64, nullable),
+/// `wall_ns` (i64, nullable), `status` (u32, see [`status`]).
 ///
 /// `steps`: `build`, `seq` (u32), `kind` (u32, see [`kind`]), `outcome` (u32, see [`outcome`]),
 /// `lazy` (bool), `dur_ns`, `pull_ns` (i64), and with [`StepSelect::identity`]: `ident`,
 /// `stage` (u32 ids), `stage_index` (u32, nullable), `digest` (u32 id, null when the trace gave
 /// no content digest, as plain logs without digest lines) and `parent` (the first input's digest
-/// id, nullable).
+/// id, nullable). Digest ids are the stored `digests.id`.
 pub struct Loaded {
     pub(crate) builds: DataFrame,
     pub(crate) steps: DataFrame,
-    /// Build key to build id.
-    pub(crate) build_ids: HashMap<u32, String>,
+    /// Build key to build id and source.
+    pub(crate) build_ids: HashMap<u32, (String, String)>,
+    /// How many builds the store holds (what a selection is measured against).
+    pub(crate) stored_builds: usize,
     /// Step identity (`stage` + `\x1f` + instruction text) ids.
     pub(crate) idents: Interner,
     pub(crate) stages: Interner,
-    pub(crate) digests: Interner,
 }
 
 impl Loaded {
@@ -66,7 +66,8 @@ impl Loaded {
     pub fn load_builds(conn: &Connection, scope: &Scope) -> Result<Loaded> {
         let (filter, args) = scope.where_clause();
         let sql = format!(
-            "SELECT b.rowid, b.id, b.started_at, b.duration_ns, b.status FROM builds b WHERE {filter}"
+            "SELECT k.key, b.id, b.started_at, b.duration_ns, b.status, b.source
+             FROM builds b JOIN build_keys k ON k.id = b.id WHERE {filter}"
         );
         let mut stmt = conn.prepare(&sql)?;
         let mut rows = stmt.query(params_from_iter(args))?;
@@ -78,7 +79,7 @@ impl Loaded {
         while let Some(r) = rows.next()? {
             let k = row_key(r.get::<_, i64>(0)?)?;
             key.push(k);
-            build_ids.insert(k, r.get::<_, String>(1)?);
+            build_ids.insert(k, (r.get::<_, String>(1)?, r.get::<_, String>(5)?));
             started.push(r.get::<_, Option<i64>>(2)?);
             wall.push(r.get::<_, Option<i64>>(3)?);
             let s: String = r.get(4)?;
@@ -98,43 +99,55 @@ impl Loaded {
             builds,
             steps: empty_steps(),
             build_ids,
+            stored_builds: conn
+                .query_row("SELECT COUNT(*) FROM builds", [], |r| r.get::<_, i64>(0))?
+                .try_into()
+                .unwrap_or(usize::MAX),
             idents: Interner::default(),
             stages: Interner::default(),
-            digests: Interner::default(),
         })
     }
 
-    fn load_steps(
+    /// Loads the steps of the loaded builds (`scope` is the one they were loaded with).
+    pub(crate) fn load_steps(
         &mut self,
         conn: &Connection,
         scope: &Scope,
         select: StepSelect,
         split: Split,
     ) -> Result<()> {
-        let source = RowSource::new(conn, scope, &self.build_ids, split == Split::Always)?;
+        let Loaded {
+            build_ids,
+            stored_builds,
+            idents,
+            stages,
+            ..
+        } = self;
+        let mut own = DictsMut { idents, stages };
+        let source = RowSource::new(scope, build_ids, *stored_builds, split == Split::Always);
         let path = conn.path().filter(|p| !p.is_empty()).map(str::to_string);
         let wanted = match split {
             Split::Auto => {
-                self.build_ids.len() >= PARALLEL_MIN_BUILDS
+                build_ids.len() >= PARALLEL_MIN_BUILDS
                     && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
             }
-            Split::Always => !self.build_ids.is_empty(),
+            Split::Always => !build_ids.is_empty(),
             Split::Never => false,
         };
-        let split = match (&source, path) {
-            (RowSource::Scan(_), Some(path)) if wanted => {
-                let mut ids: Vec<&String> = self.build_ids.values().collect();
-                ids.sort_unstable();
-                Some((path, ids[ids.len() / 2].clone()))
+        let split = match path {
+            Some(path) if wanted && source.is_scan() && !build_ids.is_empty() => {
+                let mut keys: Vec<u32> = build_ids.keys().copied().collect();
+                keys.sort_unstable();
+                Some((path, keys[keys.len() / 2]))
             }
             _ => None,
         };
         let Some((path, mid)) = split else {
-            let part = scan_part(conn, &source, select, Range::All, &mut self.dicts())?;
+            let part = scan_part(conn, &source, select, Range::All, &mut own)?;
             self.steps = part.into_frame(select.identity)?;
             return Ok(());
         };
-        // Two halves of the table (split at the median build id), the second on its own
+        // Two halves of the table (split at the median stored key), the second on its own
         // read-only connection in another thread; the second half's ids are then mapped into
         // the first half's dictionaries.
         let (first, (second, mut dicts)) = std::thread::scope(|s| -> Result<_> {
@@ -150,34 +163,20 @@ impl Loaded {
                     &conn,
                     &source,
                     select,
-                    Range::From(&mid),
+                    Range::From(mid),
                     &mut dicts.as_mut(),
                 )?;
                 Ok((part, dicts))
             });
-            let first = scan_part(
-                conn,
-                &source,
-                select,
-                Range::Before(&mid),
-                &mut self.dicts(),
-            )?;
+            let first = scan_part(conn, &source, select, Range::Before(mid), &mut own)?;
             let second = other
                 .join()
                 .map_err(|_| AnalyzeError::Invalid("the loading thread panicked".into()))??;
             Ok((first, second))
         })?;
-        let second = second.remap(&mut dicts, self.dicts());
+        let second = second.remap(&mut dicts, own);
         self.steps = first.append(second).into_frame(select.identity)?;
         Ok(())
-    }
-
-    fn dicts(&mut self) -> DictsMut<'_> {
-        DictsMut {
-            idents: &mut self.idents,
-            stages: &mut self.stages,
-            digests: &mut self.digests,
-        }
     }
 
     /// For identities of the form `COPY --from=<stage> ...` (or `ADD`), the stage they copy
@@ -206,14 +205,64 @@ impl Loaded {
 
     /// The build id for a build key.
     pub fn build_id(&self, key: u32) -> &str {
-        self.build_ids.get(&key).map_or("", String::as_str)
+        self.build_ids.get(&key).map_or("", |(id, _)| id.as_str())
+    }
+
+    /// The `source` (trace file or capture) of a build key.
+    pub fn source_of(&self, key: u32) -> &str {
+        self.build_ids.get(&key).map_or("", |(_, s)| s.as_str())
     }
 
     /// The key of a build id, if it is loaded.
     pub fn key_of(&self, id: &str) -> Option<u32> {
         self.build_ids
             .iter()
-            .find_map(|(k, v)| (v == id).then_some(*k))
+            .find_map(|(k, (v, _))| (v == id).then_some(*k))
+    }
+
+    /// The value of label `key` per loaded build: `build` (u32), `value` (str). Read from
+    /// `label_rows` by stored build key: the rows of that label when the selection is most of
+    /// the store, else a lookup per loaded build.
+    pub(crate) fn label(&self, conn: &Connection, key: &str) -> Result<DataFrame> {
+        let mut build = Vec::new();
+        let mut value = Vec::new();
+        if self.build_ids.len() * 4 >= self.stored_builds {
+            let mut stmt =
+                conn.prepare_cached("SELECT build_key, value FROM label_rows WHERE key = ?1")?;
+            let mut rows = stmt.query([key])?;
+            while let Some(r) = rows.next()? {
+                let k = r.get::<_, i64>(0)?;
+                if let Some(k) = u32::try_from(k)
+                    .ok()
+                    .filter(|k| self.build_ids.contains_key(k))
+                {
+                    build.push(k);
+                    value.push(r.get::<_, String>(1)?);
+                }
+            }
+        } else {
+            let mut stmt = conn
+                .prepare_cached("SELECT value FROM label_rows WHERE build_key = ?1 AND key = ?2")?;
+            let mut keys: Vec<u32> = self.build_ids.keys().copied().collect();
+            keys.sort_unstable();
+            for k in keys {
+                if let Some(v) = stmt
+                    .query_row(rusqlite::params![k, key], |r| r.get::<_, String>(0))
+                    .optional()?
+                {
+                    build.push(k);
+                    value.push(v);
+                }
+            }
+        }
+        let n = build.len();
+        Ok(DataFrame::new(
+            n,
+            vec![
+                Column::new("build".into(), build),
+                Column::new("value".into(), value),
+            ],
+        )?)
     }
 
     /// Stage name and instruction text of an identity id.
@@ -243,40 +292,11 @@ pub fn copy_from(instruction: &str) -> Option<String> {
     })
 }
 
-/// The value of label `key` per build in `scope`: `build` (u32), `value` (str).
-pub(crate) fn load_label(conn: &Connection, scope: &Scope, key: &str) -> Result<DataFrame> {
-    let (filter, mut args) = scope.where_clause();
-    let sql = format!(
-        "SELECT b.rowid, l.value FROM builds b JOIN labels l ON l.build_id = b.id AND l.key = ? WHERE {filter}"
-    );
-    args.insert(0, Value::Text(key.to_string()));
-    let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query(params_from_iter(args))?;
-    let mut build = Vec::new();
-    let mut value = Vec::new();
-    while let Some(r) = rows.next()? {
-        build.push(row_key(r.get::<_, i64>(0)?)?);
-        value.push(r.get::<_, String>(1)?);
-    }
-    let n = build.len();
-    Ok(DataFrame::new(
-        n,
-        vec![
-            Column::new("build".into(), build),
-            Column::new("value".into(), value),
-        ],
-    )?)
-}
-
 /// Every digest edge of the steps of the loaded builds: `build`, `seq` (the step), `input`
-/// (digest id).
-pub(crate) fn load_edges(
-    conn: &Connection,
-    scope: &Scope,
-    loaded: &mut Loaded,
-) -> Result<DataFrame> {
-    let source = RowSource::new(conn, scope, &loaded.build_ids, false)?;
-    load_inputs(conn, &source, &mut loaded.digests, false)
+/// (stored digest id).
+pub(crate) fn load_edges(conn: &Connection, scope: &Scope, loaded: &Loaded) -> Result<DataFrame> {
+    let source = RowSource::new(scope, &loaded.build_ids, loaded.stored_builds, false);
+    load_inputs(conn, &source, false)
 }
 
 /// Layers written by cache exports in `scope`: `build` (u32), `digest` (u32 id).
@@ -287,7 +307,7 @@ pub(crate) fn load_written_layers(
 ) -> Result<DataFrame> {
     let (filter, args) = scope.where_clause();
     let sql = format!(
-        "SELECT b.rowid, w.digest FROM builds b
+        "SELECT k.key, w.digest FROM builds b JOIN build_keys k ON k.id = b.id
          JOIN cache_layers w ON w.build_id = b.id AND w.op = 'write' WHERE {filter}"
     );
     let mut stmt = conn.prepare(&sql)?;
@@ -338,7 +358,7 @@ pub(crate) fn load_exports(conn: &Connection, scope: &Scope) -> Result<DataFrame
     build_values(
         conn,
         scope,
-        "SELECT b.rowid, o.duration_ns FROM builds b
+        "SELECT k.key, o.duration_ns FROM builds b JOIN build_keys k ON k.id = b.id
          JOIN cache_operations o ON o.build_id = b.id AND o.op = 'export' WHERE {filter}",
         "export_ns",
     )
@@ -350,14 +370,14 @@ pub(crate) fn load_capture_walls(conn: &Connection, scope: &Scope) -> Result<Dat
     build_values(
         conn,
         scope,
-        "SELECT b.rowid, max(s.capture_wall_ns) FROM builds b
+        "SELECT k.key, max(s.capture_wall_ns) FROM builds b JOIN build_keys k ON k.id = b.id
          JOIN sources s ON s.build_id = b.id AND s.capture_wall_ns IS NOT NULL
-         WHERE {filter} GROUP BY b.rowid",
+         WHERE {filter} GROUP BY k.key",
         "capture_wall_ns",
     )
 }
 
-/// `build` (u32) and one i64 column named `name`, from `sql` (a build rowid and a value per
+/// `build` (u32) and one i64 column named `name`, from `sql` (a build key and a value per
 /// row; `{filter}` is replaced by the scope's condition on `b`).
 fn build_values(conn: &Connection, scope: &Scope, sql: &str, name: &str) -> Result<DataFrame> {
     let (filter, args) = scope.where_clause();

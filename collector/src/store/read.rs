@@ -39,14 +39,20 @@ pub struct BuildRow {
     pub labels: BTreeMap<String, String>,
 }
 
+/// The columns of a [`BuildRow`] over `builds b`. The failed step and failed cache imports
+/// are read from the row tables (`step_rows` with `step_defs`, not the `steps` view), and only
+/// for builds whose counts say a step failed: listing a long history costs a read per build.
 const BUILD_COLUMNS: &str = "b.id, b.source, b.format, b.status, b.error, b.started_at, b.finished_at, b.duration_ns,
     b.step_count, b.cached_count, b.pulled_count, b.executed_count, b.failed_count, b.canceled_count, b.lazy_miss_count,
     CASE WHEN b.status = 'failed' THEN
-      COALESCE((SELECT s.name FROM steps s WHERE s.build_id = b.id AND s.outcome = 'failed' AND s.kind <> 'cache_import' ORDER BY s.seq LIMIT 1),
-               (SELECT s.name FROM steps s WHERE s.build_id = b.id AND s.outcome = 'failed' ORDER BY s.seq LIMIT 1))
+      (SELECT d.name FROM build_keys k JOIN step_rows r ON r.build_key = k.key JOIN step_defs d ON d.id = r.def
+        WHERE k.id = b.id AND r.outcome = 'failed' ORDER BY d.kind = 'cache_import', r.seq LIMIT 1)
     END,
-    (SELECT group_concat(COALESCE(s.error, s.name || ': failed'), '; ') FROM steps s
-      WHERE s.build_id = b.id AND s.kind = 'cache_import' AND s.outcome = 'failed'),
+    CASE WHEN b.failed_count > 0 THEN
+      (SELECT group_concat(COALESCE(r.error, d.name || ': failed'), '; ') FROM build_keys k
+        JOIN step_rows r ON r.build_key = k.key JOIN step_defs d ON d.id = r.def
+        WHERE k.id = b.id AND d.kind = 'cache_import' AND r.outcome = 'failed')
+    END,
     (SELECT max(capture_wall_ns) FROM sources s WHERE s.build_id = b.id)";
 
 impl Store {
