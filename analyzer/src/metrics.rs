@@ -190,12 +190,26 @@ pub fn build_metrics(
     scope: &Scope,
     opts: &MetricsOptions,
 ) -> Result<Vec<BuildMetrics>> {
-    let needs = Needs {
-        savings: true,
-        busts: true,
-        overhead: true,
-    };
-    let mut loaded = Loaded::load(conn, scope, needs.select())?;
+    let mut loaded = Loaded::load(conn, scope, METRICS_NEEDS.select())?;
+    build_metrics_of(conn, scope, &mut loaded, opts)
+}
+
+/// What [`build_metrics`] computes, so what its [`Loaded`] must hold.
+pub const METRICS_NEEDS: Needs = Needs {
+    savings: true,
+    busts: true,
+    overhead: true,
+};
+
+/// [`build_metrics`] over builds already loaded from `scope` with [`METRICS_NEEDS`]' selection
+/// (a report loads a period once for several analyses).
+pub fn build_metrics_of(
+    conn: &rusqlite::Connection,
+    scope: &Scope,
+    loaded: &mut Loaded,
+    opts: &MetricsOptions,
+) -> Result<Vec<BuildMetrics>> {
+    let needs = METRICS_NEEDS;
     let only = match &opts.build {
         Some(id) => Some(
             loaded
@@ -205,10 +219,10 @@ pub fn build_metrics(
         None => None,
     };
     let with_cp = opts.critical_path || only.is_some();
-    let mut frame = per_build(&loaded, needs)?;
+    let mut frame = per_build(loaded, needs)?;
     let mut cp = None;
     if with_cp {
-        let (finish, parents) = critical_path::compute(conn, scope, &mut loaded)?;
+        let (finish, parents) = critical_path::compute(conn, scope, loaded)?;
         frame = left_join(
             frame,
             critical_path::per_build(&finish, &parents),

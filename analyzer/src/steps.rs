@@ -75,13 +75,24 @@ pub fn step_stats(
             identity: true,
         },
     )?;
-    let df = per_identity(&loaded, window_middle(&loaded)?, opts.all_kinds)?;
+    step_stats_of(&loaded, opts)
+}
+
+/// [`step_stats`] over loaded builds (with identity columns; steps of kinds `opts` leaves out
+/// are left out here).
+pub fn step_stats_of(loaded: &Loaded, opts: &StepsOptions) -> Result<StepStats> {
+    let narrowed = loaded.narrowed(StepSelect {
+        all_kinds: opts.all_kinds,
+        identity: true,
+    })?;
+    let loaded = &narrowed;
+    let df = per_identity(loaded, window_middle(loaded)?, opts.all_kinds)?;
     let identities = df.height();
     let take = opts.limit.unwrap_or(identities).min(identities);
     Ok(StepStats {
         builds: loaded.builds.height(),
         identities,
-        steps: rows(&df, &loaded, take)?,
+        steps: rows(&df, loaded, take)?,
     })
 }
 

@@ -262,14 +262,21 @@ pub fn bust_summary(
     scope: &Scope,
     limit: Option<usize>,
 ) -> Result<BustSummary> {
-    let loaded = Loaded::load(
-        conn,
-        scope,
-        StepSelect {
-            all_kinds: false,
-            identity: true,
-        },
-    )?;
+    let loaded = Loaded::load(conn, scope, BUSTS_SELECT)?;
+    bust_summary_of(&loaded, limit)
+}
+
+/// What [`bust_summary`] reads.
+pub const BUSTS_SELECT: StepSelect = StepSelect {
+    all_kinds: false,
+    identity: true,
+};
+
+/// [`bust_summary`] over loaded builds (with at least [`BUSTS_SELECT`]'s columns; steps of
+/// other kinds are left out here).
+pub fn bust_summary_of(loaded: &Loaded, limit: Option<usize>) -> Result<BustSummary> {
+    let narrowed = loaded.narrowed(BUSTS_SELECT)?;
+    let loaded = &narrowed;
     let found = detect(
         loaded.steps.clone().lazy(),
         loaded.copy_from_stages()?.lazy(),
@@ -288,8 +295,8 @@ pub fn bust_summary(
             col("rerun_ns").sum().alias("total_ns"),
         ])
         .collect()?;
-    let instructions = instruction_rows(&by_ident, &loaded, builds, limit)?;
-    let mut costliest = collect_busts(found.clone().lazy().limit(10_000_000), &loaded, false)?;
+    let instructions = instruction_rows(&by_ident, loaded, builds, limit)?;
+    let mut costliest = collect_busts(found.clone().lazy().limit(10_000_000), loaded, false)?;
     costliest.truncate(10);
     Ok(BustSummary {
         builds,

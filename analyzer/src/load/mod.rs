@@ -203,6 +203,28 @@ impl Loaded {
         )?)
     }
 
+    /// A copy holding only the steps `select` reads: Dockerfile instructions other than `FROM`
+    /// unless it asks for every kind. The columns stay those this was loaded with.
+    pub fn narrowed(&self, select: StepSelect) -> Result<Loaded> {
+        let steps = if select.all_kinds {
+            self.steps.clone()
+        } else {
+            self.steps
+                .clone()
+                .lazy()
+                .filter(col("kind").eq(lit(crate::codes::kind::INSTRUCTION)))
+                .collect()?
+        };
+        Ok(Loaded {
+            builds: self.builds.clone(),
+            steps,
+            build_ids: self.build_ids.clone(),
+            stored_builds: self.stored_builds,
+            idents: self.idents.clone(),
+            stages: self.stages.clone(),
+        })
+    }
+
     /// The build id for a build key.
     pub fn build_id(&self, key: u32) -> &str {
         self.build_ids.get(&key).map_or("", |(id, _)| id.as_str())

@@ -1,6 +1,6 @@
 //! Reading builds back: listing with filters, and loading one build whole.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::{params_from_iter, Row};
 
@@ -77,8 +77,49 @@ impl Store {
         Ok(rows)
     }
 
+    /// Fills each row's labels: one lookup per build for a few builds; for many, one pass over
+    /// the build keys and one over the range of `label_rows` they span (label rows are stored
+    /// by build key, and keys follow time, so a period's labels are read together).
     fn attach_labels(&self, rows: &mut [BuildRow]) -> Result<(), StoreError> {
         let e = |err| sql(&self.path, err);
+        if rows.len() >= 256 {
+            let index: HashMap<&str, usize> = rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (r.id.as_str(), i))
+                .collect();
+            let mut of_key: HashMap<i64, usize> = HashMap::with_capacity(rows.len());
+            let mut stmt = self
+                .conn
+                .prepare("SELECT key, id FROM build_keys")
+                .map_err(e)?;
+            let mut keys = stmt.query([]).map_err(e)?;
+            while let Some(r) = keys.next().map_err(e)? {
+                let id = r.get_ref(1).and_then(|v| Ok(v.as_str()?)).map_err(e)?;
+                if let Some(&i) = index.get(id) {
+                    of_key.insert(r.get(0).map_err(e)?, i);
+                }
+            }
+            let (lo, hi) = (
+                of_key.keys().min().copied().unwrap_or(0),
+                of_key.keys().max().copied().unwrap_or(-1),
+            );
+            let mut stmt = self
+                .conn
+                .prepare(
+                    "SELECT build_key, key, value FROM label_rows WHERE build_key BETWEEN ?1 AND ?2",
+                )
+                .map_err(e)?;
+            let mut found = stmt.query([lo, hi]).map_err(e)?;
+            while let Some(r) = found.next().map_err(e)? {
+                if let Some(&i) = of_key.get(&r.get::<_, i64>(0).map_err(e)?) {
+                    rows[i]
+                        .labels
+                        .insert(r.get(1).map_err(e)?, r.get(2).map_err(e)?);
+                }
+            }
+            return Ok(());
+        }
         let mut stmt = self
             .conn
             .prepare_cached("SELECT key, value FROM labels WHERE build_id = ?1 ORDER BY key")

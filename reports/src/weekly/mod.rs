@@ -11,9 +11,10 @@ pub mod strategies;
 
 use std::path::{Path, PathBuf};
 
-use analyzer::busts::bust_summary;
-use analyzer::metrics::{build_metrics, MetricsOptions};
-use analyzer::steps::{step_stats, StepsOptions};
+use analyzer::busts::bust_summary_of;
+use analyzer::load::Loaded;
+use analyzer::metrics::{build_metrics, build_metrics_of, MetricsOptions, METRICS_NEEDS};
+use analyzer::steps::{step_stats_of, StepsOptions};
 use analyzer::trends::{trends, Period, TrendsOptions};
 use analyzer::why::{cause_breakdown, CauseBreakdown};
 use analyzer::{AnalyzeError, Scope};
@@ -91,7 +92,10 @@ pub fn make_report(store: &Store, plan: &ReportPlan, now: i64) -> Result<Report,
     let period = scope(plan.since, plan.until);
     let previous_since = plan.since - len;
     let metrics = MetricsOptions::default();
-    let current = build_metrics(conn, &period, &metrics)
+    // The period's steps are loaded once, for its metrics, busts and step statistics.
+    let mut loaded = Loaded::load(conn, &period, METRICS_NEEDS.select())
+        .map_err(analysis("loading the period's builds"))?;
+    let current = build_metrics_of(conn, &period, &mut loaded, &metrics)
         .map_err(analysis("computing the period's build metrics"))?;
     let previous = build_metrics(conn, &scope(previous_since, plan.since), &metrics)
         .map_err(analysis("computing the previous period's build metrics"))?;
@@ -105,11 +109,9 @@ pub fn make_report(store: &Store, plan: &ReportPlan, now: i64) -> Result<Report,
         },
     )
     .map_err(analysis("computing the weekly trends"))?;
-    let busts =
-        bust_summary(conn, &period, Some(TOP)).map_err(analysis("finding the cache busts"))?;
-    let steps = step_stats(
-        conn,
-        &period,
+    let busts = bust_summary_of(&loaded, Some(TOP)).map_err(analysis("finding the cache busts"))?;
+    let steps = step_stats_of(
+        &loaded,
         &StepsOptions {
             all_kinds: false,
             limit: Some(TOP),

@@ -10,6 +10,8 @@ pub mod theme;
 mod waterfall;
 mod weekly;
 
+pub use builds::MAX_COLUMNS as MAX_BUILD_BARS;
+
 use plotters::coord::Shift;
 use plotters::prelude::*;
 

@@ -2,7 +2,7 @@
 //! trends, the period's builds, cache busts, slowest steps, strategies, the slowest build.
 
 use super::{day, metric, minute, table, Better, Unit};
-use crate::render::chart::{Chart, ChartKind};
+use crate::render::chart::{Chart, ChartKind, MAX_BUILD_BARS};
 use crate::render::document::{Block, Doc, MetricSet, Span};
 use crate::render::fmt::{
     duration_ms, opt_duration_ms, opt_percent, signed_duration_ms, signed_percent, UNKNOWN,
@@ -143,10 +143,15 @@ fn builds(r: &Report, blocks: &mut Vec<Block>) {
             stem: "builds",
             title: "Wall time of each build".into(),
             alt: format!(
-                "Wall time of the {} builds started between {} and {}, in start order, coloured by status.",
+                "Wall time of the {} builds started between {} and {}, in start order, coloured by status.{}",
                 r.builds.len(),
                 day(&r.period.since),
-                day(&r.period.until)
+                day(&r.period.until),
+                if r.builds.len() > MAX_BUILD_BARS {
+                    " Each bar is the slowest of a run of consecutive builds (the worst status among them)."
+                } else {
+                    ""
+                }
             ),
             kind: ChartKind::Builds(r.builds.clone()),
         }));
