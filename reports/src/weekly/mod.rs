@@ -92,61 +92,98 @@ pub fn make_report(store: &Store, plan: &ReportPlan, now: i64) -> Result<Report,
     let period = scope(plan.since, plan.until);
     let previous_since = plan.since - len;
     let metrics = MetricsOptions::default();
-    // The period's steps are loaded once, for its metrics, busts and step statistics.
-    let mut loaded = Loaded::load(conn, &period, METRICS_NEEDS.select())
-        .map_err(analysis("loading the period's builds"))?;
-    let current = build_metrics_of(conn, &period, &mut loaded, &metrics)
-        .map_err(analysis("computing the period's build metrics"))?;
-    let previous = build_metrics(conn, &scope(previous_since, plan.since), &metrics)
-        .map_err(analysis("computing the previous period's build metrics"))?;
     let trend_since = week_start(plan.until - 1 - (TREND_WEEKS - 1) * WEEK_NS);
-    let weekly = trends(
-        conn,
-        &scope(trend_since, plan.until),
-        &TrendsOptions {
-            period: Period::Week,
-            price_per_minute: 0.0,
-        },
-    )
-    .map_err(analysis("computing the weekly trends"))?;
-    let busts = bust_summary_of(&loaded, Some(TOP)).map_err(analysis("finding the cache busts"))?;
-    let steps = step_stats_of(
-        &loaded,
-        &StepsOptions {
-            all_kinds: false,
-            limit: Some(TOP),
-        },
-    )
-    .map_err(analysis("computing step statistics"))?;
-    let rows = store.list_builds(&period.builds)?;
-    let (causes, cause_sample) = causes_of(store, &rows)?;
-    // A comparison needs a strategy-like label with two values; too few builds is not an error
-    // of the report, so the table is left out then. One per experiment when there are several.
-    let comparisons = strategies::comparisons(store, &period, &rows, plan.baseline.as_deref());
-    let slowest = rows
-        .iter()
-        .filter(|r| r.duration_ns.is_some())
-        .max_by_key(|r| (r.duration_ns, std::cmp::Reverse(r.id.clone())))
-        .map(|r| store.load_build(&r.id))
-        .transpose()?;
-    Ok(report(&ReportInputs {
-        generated_at: now,
-        scope: &plan.labels,
-        since: plan.since,
-        until: plan.until,
-        previous_since,
-        current: &current,
-        previous: &previous,
-        rows: &rows,
-        trends: &weekly,
-        trend_since,
-        busts: &busts,
-        causes: &causes,
-        cause_sample,
-        steps: &steps,
-        comparisons: &comparisons,
-        slowest_build: slowest.as_ref(),
-    }))
+    let (before, trend_window) = (
+        scope(previous_since, plan.since),
+        scope(trend_since, plan.until),
+    );
+    // The previous period and the trend window do not depend on the rest: on a file database
+    // they run on a second read-only connection in another thread.
+    let side = |conn: &rusqlite::Connection| -> Result<_, ReportError> {
+        let previous = build_metrics(conn, &before, &metrics)
+            .map_err(analysis("computing the previous period's build metrics"))?;
+        let weekly = trends(
+            conn,
+            &trend_window,
+            &TrendsOptions {
+                period: Period::Week,
+                price_per_minute: 0.0,
+            },
+        )
+        .map_err(analysis("computing the weekly trends"))?;
+        Ok((previous, weekly))
+    };
+    let path = conn.path().filter(|p| !p.is_empty()).map(str::to_string);
+    std::thread::scope(|s| {
+        let other = path.map(|path| s.spawn(move || side(&read_only(&path)?)));
+        // The period's steps are loaded once, for its metrics, busts and step statistics.
+        let mut loaded = Loaded::load(conn, &period, METRICS_NEEDS.select())
+            .map_err(analysis("loading the period's builds"))?;
+        let current = build_metrics_of(conn, &period, &mut loaded, &metrics)
+            .map_err(analysis("computing the period's build metrics"))?;
+        let busts =
+            bust_summary_of(&loaded, Some(TOP)).map_err(analysis("finding the cache busts"))?;
+        let steps = step_stats_of(
+            &loaded,
+            &StepsOptions {
+                all_kinds: false,
+                limit: Some(TOP),
+            },
+        )
+        .map_err(analysis("computing step statistics"))?;
+        drop(loaded);
+        let rows = store.list_builds(&period.builds)?;
+        let (causes, cause_sample) = causes_of(store, &rows)?;
+        // A comparison needs a strategy-like label with two values; too few builds is not an
+        // error of the report, so the table is left out then. One per experiment when there
+        // are several.
+        let comparisons = strategies::comparisons(store, &period, &rows, plan.baseline.as_deref());
+        let slowest = rows
+            .iter()
+            .filter(|r| r.duration_ns.is_some())
+            .max_by_key(|r| (r.duration_ns, std::cmp::Reverse(r.id.clone())))
+            .map(|r| store.load_build(&r.id))
+            .transpose()?;
+        let (previous, weekly) = match other {
+            Some(handle) => handle.join().map_err(|_| {
+                analysis("computing the previous period")(AnalyzeError::Invalid(
+                    "the analysis thread panicked".into(),
+                ))
+            })??,
+            None => side(conn)?,
+        };
+        Ok(report(&ReportInputs {
+            generated_at: now,
+            scope: &plan.labels,
+            since: plan.since,
+            until: plan.until,
+            previous_since,
+            current: &current,
+            previous: &previous,
+            rows: &rows,
+            trends: &weekly,
+            trend_since,
+            busts: &busts,
+            causes: &causes,
+            cause_sample,
+            steps: &steps,
+            comparisons: &comparisons,
+            slowest_build: slowest.as_ref(),
+        }))
+    })
+}
+
+/// A second, read-only connection to the database at `path`.
+fn read_only(path: &str) -> Result<rusqlite::Connection, ReportError> {
+    let open = || -> rusqlite::Result<rusqlite::Connection> {
+        let conn = rusqlite::Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(60))?;
+        Ok(conn)
+    };
+    open().map_err(|e| analysis("opening a second connection")(AnalyzeError::from(e)))
 }
 
 /// The causes of the busts of the period's builds (`rows`), with how many builds they cover
