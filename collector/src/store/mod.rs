@@ -120,6 +120,32 @@ impl Store {
         })
     }
 
+    /// A read-only second handle on a database that is already up to date (opened with
+    /// [`Store::open`] elsewhere): for reading it from another thread. Refuses a database of
+    /// another schema version rather than migrating it.
+    pub fn open_reader(path: impl AsRef<Path>) -> Result<Store, StoreError> {
+        let p: PathBuf = path.as_ref().to_path_buf();
+        let name = p.display().to_string();
+        let flags =
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&p, flags).map_err(|e| sql(&name, e))?;
+        conn.busy_timeout(OPEN_PATIENCE)
+            .map_err(|e| sql(&name, e))?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| sql(&name, e))?;
+        if version != schema::LATEST {
+            return Err(StoreError::Refused {
+                path: name,
+                message: format!(
+                    "has schema version {version}; a reader needs version {}",
+                    schema::LATEST
+                ),
+            });
+        }
+        Ok(Store { conn, path: name })
+    }
+
     /// A private in-memory database (tests, the demo).
     pub fn open_in_memory() -> Result<Store, StoreError> {
         let conn = Connection::open_in_memory().map_err(|e| sql(":memory:", e))?;
@@ -277,6 +303,30 @@ mod tests {
     fn busy() -> StoreError {
         let code = rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY);
         sql("x.db", rusqlite::Error::SqliteFailure(code, None))
+    }
+
+    #[test]
+    fn a_reader_reads_an_up_to_date_database_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.db");
+        Store::open(&path).unwrap();
+        let reader = Store::open_reader(&path).unwrap();
+        assert_eq!(reader.schema_version().unwrap(), schema::LATEST);
+        assert!(reader
+            .list_builds(&BuildFilter::default())
+            .unwrap()
+            .is_empty());
+        let write = reader.connection().execute("DELETE FROM builds", []);
+        assert!(write.is_err(), "a reader must not write");
+        // An older database is refused, not migrated.
+        Store::open(&path)
+            .unwrap()
+            .connection()
+            .execute_batch("PRAGMA user_version = 2")
+            .unwrap();
+        let err = Store::open_reader(&path).err().unwrap().to_string();
+        assert!(err.contains("schema version 2"), "{err}");
+        assert!(Store::open_reader(dir.path().join("missing.db")).is_err());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! model. No analysis happens here: only selection, conversion to the report's units, and
 //! layout data.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use analyzer::busts::BustSummary;
 use analyzer::metrics::BuildMetrics;
@@ -177,7 +177,7 @@ fn weeks(trends: &Trends, trend_since: i64, until: i64) -> Vec<Week> {
 struct StrategyGroups<'a> {
     /// Per comparison: its part (label key and value, or the whole period) and its label.
     keys: Vec<(Option<(String, String)>, String)>,
-    labels: BTreeMap<&'a str, &'a BTreeMap<String, String>>,
+    labels: HashMap<&'a str, &'a BTreeMap<String, String>>,
 }
 
 impl<'a> StrategyGroups<'a> {
@@ -270,17 +270,23 @@ fn strategies(
         Some((k, v)) => groups.labels.get(id).and_then(|l| l.get(k)) == Some(v),
         None => true,
     };
+    // Instruction steps and hits of each group's succeeded builds, in one pass.
+    let mut counts: HashMap<String, (u64, u64)> = HashMap::new();
+    for m in current
+        .iter()
+        .filter(|m| m.status == "succeeded" && in_part(&m.id))
+    {
+        if let Some(g) = groups.group_of(&m.id) {
+            let e = counts.entry(g).or_default();
+            e.0 += m.instruction_steps as u64;
+            e.1 += m.hits as u64;
+        }
+    }
     let rows = c
         .groups
         .iter()
         .map(|g| {
-            let members: Vec<&BuildMetrics> = current
-                .iter()
-                .filter(|m| m.status == "succeeded" && in_part(&m.id))
-                .filter(|m| groups.group_of(&m.id).as_deref() == Some(g.value.as_str()))
-                .collect();
-            let steps: u64 = members.iter().map(|m| m.instruction_steps as u64).sum();
-            let hits: u64 = members.iter().map(|m| m.hits as u64).sum();
+            let (steps, hits) = counts.get(&g.value).copied().unwrap_or((0, 0));
             let vs = g.vs_baseline.as_ref();
             StrategyGroup {
                 value: g.value.clone(),

@@ -97,9 +97,11 @@ pub fn make_report(store: &Store, plan: &ReportPlan, now: i64) -> Result<Report,
         scope(previous_since, plan.since),
         scope(trend_since, plan.until),
     );
-    // The previous period and the trend window do not depend on the rest: on a file database
-    // they run on a second read-only connection in another thread.
-    let side = |conn: &rusqlite::Connection| -> Result<_, ReportError> {
+    // Two halves that share nothing: the period's steps (metrics, busts, step statistics), and
+    // the rest (the previous period, the trends, the build list, causes, strategies). On a file
+    // database the second runs on a read-only handle in another thread.
+    let rest = |store: &Store| -> Result<Rest, ReportError> {
+        let conn = store.connection();
         let previous = build_metrics(conn, &before, &metrics)
             .map_err(analysis("computing the previous period's build metrics"))?;
         let weekly = trends(
@@ -111,11 +113,31 @@ pub fn make_report(store: &Store, plan: &ReportPlan, now: i64) -> Result<Report,
             },
         )
         .map_err(analysis("computing the weekly trends"))?;
-        Ok((previous, weekly))
+        let rows = store.list_builds(&period.builds)?;
+        let (causes, cause_sample) = causes_of(store, &rows)?;
+        // A comparison needs a strategy-like label with two values; too few builds is not an
+        // error of the report, so the table is left out then. One per experiment when there
+        // are several.
+        let comparisons = strategies::comparisons(store, &period, &rows, plan.baseline.as_deref());
+        let slowest = rows
+            .iter()
+            .filter(|r| r.duration_ns.is_some())
+            .max_by_key(|r| (r.duration_ns, std::cmp::Reverse(r.id.clone())))
+            .map(|r| store.load_build(&r.id))
+            .transpose()?;
+        Ok(Rest {
+            previous,
+            weekly,
+            rows,
+            causes,
+            cause_sample,
+            comparisons,
+            slowest,
+        })
     };
     let path = conn.path().filter(|p| !p.is_empty()).map(str::to_string);
     std::thread::scope(|s| {
-        let other = path.map(|path| s.spawn(move || side(&read_only(&path)?)));
+        let other = path.map(|path| s.spawn(move || rest(&Store::open_reader(&path)?)));
         // The period's steps are loaded once, for its metrics, busts and step statistics.
         let mut loaded = Loaded::load(conn, &period, METRICS_NEEDS.select())
             .map_err(analysis("loading the period's builds"))?;
@@ -132,25 +154,13 @@ pub fn make_report(store: &Store, plan: &ReportPlan, now: i64) -> Result<Report,
         )
         .map_err(analysis("computing step statistics"))?;
         drop(loaded);
-        let rows = store.list_builds(&period.builds)?;
-        let (causes, cause_sample) = causes_of(store, &rows)?;
-        // A comparison needs a strategy-like label with two values; too few builds is not an
-        // error of the report, so the table is left out then. One per experiment when there
-        // are several.
-        let comparisons = strategies::comparisons(store, &period, &rows, plan.baseline.as_deref());
-        let slowest = rows
-            .iter()
-            .filter(|r| r.duration_ns.is_some())
-            .max_by_key(|r| (r.duration_ns, std::cmp::Reverse(r.id.clone())))
-            .map(|r| store.load_build(&r.id))
-            .transpose()?;
-        let (previous, weekly) = match other {
+        let r = match other {
             Some(handle) => handle.join().map_err(|_| {
-                analysis("computing the previous period")(AnalyzeError::Invalid(
-                    "the analysis thread panicked".into(),
+                analysis("reading the rest of the report")(AnalyzeError::Invalid(
+                    "the report's second thread panicked".into(),
                 ))
             })??,
-            None => side(conn)?,
+            None => rest(store)?,
         };
         Ok(report(&ReportInputs {
             generated_at: now,
@@ -159,31 +169,29 @@ pub fn make_report(store: &Store, plan: &ReportPlan, now: i64) -> Result<Report,
             until: plan.until,
             previous_since,
             current: &current,
-            previous: &previous,
-            rows: &rows,
-            trends: &weekly,
+            previous: &r.previous,
+            rows: &r.rows,
+            trends: &r.weekly,
             trend_since,
             busts: &busts,
-            causes: &causes,
-            cause_sample,
+            causes: &r.causes,
+            cause_sample: r.cause_sample,
             steps: &steps,
-            comparisons: &comparisons,
-            slowest_build: slowest.as_ref(),
+            comparisons: &r.comparisons,
+            slowest_build: r.slowest.as_ref(),
         }))
     })
 }
 
-/// A second, read-only connection to the database at `path`.
-fn read_only(path: &str) -> Result<rusqlite::Connection, ReportError> {
-    let open = || -> rusqlite::Result<rusqlite::Connection> {
-        let conn = rusqlite::Connection::open_with_flags(
-            path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.busy_timeout(std::time::Duration::from_secs(60))?;
-        Ok(conn)
-    };
-    open().map_err(|e| analysis("opening a second connection")(AnalyzeError::from(e)))
+/// What [`make_report`] reads besides the period's steps.
+struct Rest {
+    previous: Vec<analyzer::metrics::BuildMetrics>,
+    weekly: analyzer::trends::Trends,
+    rows: Vec<collector::store::BuildRow>,
+    causes: CauseBreakdown,
+    cause_sample: Option<(usize, usize)>,
+    comparisons: Vec<strategies::PartComparison>,
+    slowest: Option<collector::model::Build>,
 }
 
 /// The causes of the busts of the period's builds (`rows`), with how many builds they cover

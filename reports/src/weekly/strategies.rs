@@ -18,7 +18,7 @@ pub const STRATEGY_LABELS: [&str; 7] = [
 ];
 
 /// The first strategy-like label with at least two values among `rows`.
-pub fn strategy_label(rows: &[BuildRow]) -> Option<&'static str> {
+pub fn strategy_label(rows: &[&BuildRow]) -> Option<&'static str> {
     STRATEGY_LABELS.into_iter().find(|k| {
         let mut values = rows.iter().filter_map(|r| r.labels.get(*k));
         let first = values.next();
@@ -64,13 +64,12 @@ pub fn comparisons(
     parts
         .into_iter()
         .filter_map(|part| {
-            let part_rows: Vec<BuildRow> = rows
+            let part_rows: Vec<&BuildRow> = rows
                 .iter()
                 .filter(|r| match &part {
                     Some((k, v)) => r.labels.get(k) == Some(v),
                     None => true,
                 })
-                .cloned()
                 .collect();
             let by = strategy_label(&part_rows)?;
             if part.as_ref().is_some_and(|(k, _)| k == by) {
