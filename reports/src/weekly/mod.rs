@@ -97,13 +97,12 @@ pub fn make_report(store: &Store, plan: &ReportPlan, now: i64) -> Result<Report,
         scope(previous_since, plan.since),
         scope(trend_since, plan.until),
     );
-    // Two halves that share nothing: the period's steps (metrics, busts, step statistics), and
-    // the rest (the previous period, the trends, the build list, causes, strategies). On a file
-    // database the second runs on a read-only handle in another thread.
+    // Two halves that share nothing, of about the same cost: the period's steps (metrics,
+    // busts, step statistics) and the previous period's metrics; and the rest (the trends, the
+    // build list, causes, strategies). On a file database the second runs on a read-only
+    // handle in another thread.
     let rest = |store: &Store| -> Result<Rest, ReportError> {
         let conn = store.connection();
-        let previous = build_metrics(conn, &before, &metrics)
-            .map_err(analysis("computing the previous period's build metrics"))?;
         let weekly = trends(
             conn,
             &trend_window,
@@ -126,7 +125,6 @@ pub fn make_report(store: &Store, plan: &ReportPlan, now: i64) -> Result<Report,
             .map(|r| store.load_build(&r.id))
             .transpose()?;
         Ok(Rest {
-            previous,
             weekly,
             rows,
             causes,
@@ -154,6 +152,8 @@ pub fn make_report(store: &Store, plan: &ReportPlan, now: i64) -> Result<Report,
         )
         .map_err(analysis("computing step statistics"))?;
         drop(loaded);
+        let previous = build_metrics(conn, &before, &metrics)
+            .map_err(analysis("computing the previous period's build metrics"))?;
         let r = match other {
             Some(handle) => handle.join().map_err(|_| {
                 analysis("reading the rest of the report")(AnalyzeError::Invalid(
@@ -169,7 +169,7 @@ pub fn make_report(store: &Store, plan: &ReportPlan, now: i64) -> Result<Report,
             until: plan.until,
             previous_since,
             current: &current,
-            previous: &r.previous,
+            previous: &previous,
             rows: &r.rows,
             trends: &r.weekly,
             trend_since,
@@ -185,7 +185,6 @@ pub fn make_report(store: &Store, plan: &ReportPlan, now: i64) -> Result<Report,
 
 /// What [`make_report`] reads besides the period's steps.
 struct Rest {
-    previous: Vec<analyzer::metrics::BuildMetrics>,
     weekly: analyzer::trends::Trends,
     rows: Vec<collector::store::BuildRow>,
     causes: CauseBreakdown,
