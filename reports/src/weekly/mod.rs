@@ -100,7 +100,7 @@ pub fn make_report(store: &Store, plan: &ReportPlan, now: i64) -> Result<Report,
     // Two halves that share nothing, of about the same cost: the period's steps (metrics,
     // busts, step statistics) and the previous period's metrics; and the rest (the trends, the
     // build list, causes, strategies). On a file database the second runs on a read-only
-    // handle in another thread.
+    // handle in another thread (in turn on this one when the handle cannot be opened).
     let rest = |store: &Store| -> Result<Rest, ReportError> {
         let conn = store.connection();
         let weekly = trends(
@@ -135,7 +135,10 @@ pub fn make_report(store: &Store, plan: &ReportPlan, now: i64) -> Result<Report,
     };
     let path = conn.path().filter(|p| !p.is_empty()).map(str::to_string);
     std::thread::scope(|s| {
-        let other = path.map(|path| s.spawn(move || rest(&Store::open_reader(&path)?)));
+        // A second handle that cannot be opened is no reason to fail: the halves then run in
+        // turn on this one.
+        let reader = path.and_then(|path| Store::open_reader(&path).ok());
+        let other = reader.map(|reader| s.spawn(move || rest(&reader)));
         // The period's steps are loaded once, for its metrics, busts and step statistics.
         let mut loaded = Loaded::load(conn, &period, METRICS_NEEDS.select())
             .map_err(analysis("loading the period's builds"))?;

@@ -147,7 +147,8 @@ fn builds(r: &Report, blocks: &mut Vec<Block>) {
                 r.builds.len(),
                 day(&r.period.since),
                 day(&r.period.until),
-                if r.builds.len() > MAX_BUILD_BARS {
+                // The chart draws the builds with a wall time.
+                if r.builds.iter().filter(|b| b.wall_ms.is_some()).count() > MAX_BUILD_BARS {
                     " Each bar is the slowest of a run of consecutive builds (the worst status among them)."
                 } else {
                     ""
