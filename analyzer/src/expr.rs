@@ -1,4 +1,5 @@
-//! Polars expressions shared by the analyses: what counts as a hit, a run, an instruction.
+//! Polars expressions shared by the analyses (what counts as a hit, a run, an instruction), and
+//! the small frame builders they share.
 
 use polars::prelude::*;
 
@@ -59,4 +60,10 @@ pub fn sort_asc(n: usize) -> SortMultipleOptions {
 /// group by group, while this stays a vectorised column.
 pub fn only(cond: Expr, value: Expr) -> Expr {
     when(cond).then(value).otherwise(lit(NULL))
+}
+
+/// A frame of `columns` (all of one length).
+pub(crate) fn frame(columns: Vec<Column>) -> crate::Result<DataFrame> {
+    let n = columns.first().map_or(0, |c| c.len());
+    Ok(DataFrame::new(n, columns)?)
 }

@@ -381,15 +381,11 @@ pub(crate) fn load_inputs(
         seq.push(r.get::<_, u32>(1)?);
         input.push(digest_id(r.get_ref(2)?.as_i64()?)?);
     }
-    let n = build.len();
-    Ok(DataFrame::new(
-        n,
-        vec![
-            Column::new("build".into(), build),
-            Column::new("seq".into(), seq),
-            Column::new("input".into(), input),
-        ],
-    )?)
+    crate::expr::frame(vec![
+        Column::new("build".into(), build),
+        Column::new("seq".into(), seq),
+        Column::new("input".into(), input),
+    ])
 }
 
 /// How rows of a per-step row table (`step_rows`, `step_input_rows`, both clustered by stored

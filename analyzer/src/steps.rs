@@ -85,7 +85,7 @@ pub fn step_stats_of(loaded: &Loaded, opts: &StepsOptions) -> Result<StepStats> 
         all_kinds: opts.all_kinds,
         identity: true,
     })?;
-    let loaded = &narrowed;
+    let loaded = narrowed.as_ref().unwrap_or(loaded);
     let df = per_identity(loaded, window_middle(loaded)?, opts.all_kinds)?;
     let identities = df.height();
     let take = opts.limit.unwrap_or(identities).min(identities);

@@ -276,7 +276,7 @@ pub const BUSTS_SELECT: StepSelect = StepSelect {
 /// other kinds are left out here).
 pub fn bust_summary_of(loaded: &Loaded, limit: Option<usize>) -> Result<BustSummary> {
     let narrowed = loaded.narrowed(BUSTS_SELECT)?;
-    let loaded = &narrowed;
+    let loaded = narrowed.as_ref().unwrap_or(loaded);
     let found = detect(
         loaded.steps.clone().lazy(),
         loaded.copy_from_stages()?.lazy(),

@@ -14,6 +14,7 @@ use rusqlite::{params_from_iter, Connection, OptionalExtension};
 use crate::codes::{row_key, status, status_code};
 pub use crate::codes::{split_ident, IDENT_SEP};
 use crate::error::{AnalyzeError, Result};
+use crate::expr::frame;
 use crate::intern::Interner;
 use crate::scan::{
     empty_steps, load_inputs, scan_part, Dicts, DictsMut, Part, Range, RowSource,
@@ -39,6 +40,8 @@ pub struct Loaded {
     pub(crate) build_ids: HashMap<u32, (String, String)>,
     /// How many builds the store holds (what a selection is measured against).
     pub(crate) stored_builds: usize,
+    /// Whether `steps` holds every kind of step (else Dockerfile instructions other than `FROM`).
+    pub(crate) all_kinds: bool,
     /// Step identity (`stage` + `\x1f` + instruction text) ids.
     pub(crate) idents: Interner,
     pub(crate) stages: Interner,
@@ -103,6 +106,7 @@ impl Loaded {
                 .query_row("SELECT COUNT(*) FROM builds", [], |r| r.get::<_, i64>(0))?
                 .try_into()
                 .unwrap_or(usize::MAX),
+            all_kinds: false,
             idents: Interner::default(),
             stages: Interner::default(),
         })
@@ -116,6 +120,7 @@ impl Loaded {
         select: StepSelect,
         split: Split,
     ) -> Result<()> {
+        self.all_kinds = select.all_kinds;
         let Loaded {
             build_ids,
             stored_builds,
@@ -193,36 +198,34 @@ impl Loaded {
                 }
             }
         }
-        let n = ident.len();
-        Ok(DataFrame::new(
-            n,
-            vec![
-                Column::new("ident".into(), ident),
-                Column::new("from_stage".into(), from),
-            ],
-        )?)
+        frame(vec![
+            Column::new("ident".into(), ident),
+            Column::new("from_stage".into(), from),
+        ])
     }
 
-    /// A copy holding only the steps `select` reads: Dockerfile instructions other than `FROM`
-    /// unless it asks for every kind. The columns stay those this was loaded with.
-    pub fn narrowed(&self, select: StepSelect) -> Result<Loaded> {
-        let steps = if select.all_kinds {
-            self.steps.clone()
-        } else {
-            self.steps
-                .clone()
-                .lazy()
-                .filter(col("kind").eq(lit(crate::codes::kind::INSTRUCTION)))
-                .collect()?
-        };
-        Ok(Loaded {
+    /// When this holds steps of kinds `select` leaves out (every kind, where `select` asks for
+    /// Dockerfile instructions other than `FROM` only), a copy without them; None when it holds
+    /// exactly those already. The columns stay those this was loaded with.
+    pub fn narrowed(&self, select: StepSelect) -> Result<Option<Loaded>> {
+        if select.all_kinds || !self.all_kinds {
+            return Ok(None);
+        }
+        let steps = self
+            .steps
+            .clone()
+            .lazy()
+            .filter(col("kind").eq(lit(crate::codes::kind::INSTRUCTION)))
+            .collect()?;
+        Ok(Some(Loaded {
             builds: self.builds.clone(),
             steps,
             build_ids: self.build_ids.clone(),
             stored_builds: self.stored_builds,
+            all_kinds: false,
             idents: self.idents.clone(),
             stages: self.stages.clone(),
-        })
+        }))
     }
 
     /// The build id for a build key.
@@ -277,14 +280,10 @@ impl Loaded {
                 }
             }
         }
-        let n = build.len();
-        Ok(DataFrame::new(
-            n,
-            vec![
-                Column::new("build".into(), build),
-                Column::new("value".into(), value),
-            ],
-        )?)
+        frame(vec![
+            Column::new("build".into(), build),
+            Column::new("value".into(), value),
+        ])
     }
 
     /// Stage name and instruction text of an identity id.
@@ -339,14 +338,10 @@ pub(crate) fn load_written_layers(
         build.push(row_key(r.get::<_, i64>(0)?)?);
         digest.push(digests.intern(r.get_ref(1)?.as_bytes()?));
     }
-    let n = build.len();
-    Ok(DataFrame::new(
-        n,
-        vec![
-            Column::new("build".into(), build),
-            Column::new("digest".into(), digest),
-        ],
-    )?)
+    frame(vec![
+        Column::new("build".into(), build),
+        Column::new("digest".into(), digest),
+    ])
 }
 
 /// Byte counts reported by pulls of layers, anywhere in the database (not only the
@@ -364,14 +359,10 @@ pub(crate) fn load_pulled_sizes(conn: &Connection, digests: &Interner) -> Result
             bytes.push(r.get_ref(1)?.as_i64()?);
         }
     }
-    let n = digest.len();
-    Ok(DataFrame::new(
-        n,
-        vec![
-            Column::new("digest".into(), digest),
-            Column::new("bytes".into(), bytes),
-        ],
-    )?)
+    frame(vec![
+        Column::new("digest".into(), digest),
+        Column::new("bytes".into(), bytes),
+    ])
 }
 
 /// Cache exports of the builds in `scope` (from `cache_operations`): `build` (u32),
@@ -410,14 +401,10 @@ fn build_values(conn: &Connection, scope: &Scope, sql: &str, name: &str) -> Resu
         build.push(row_key(r.get::<_, i64>(0)?)?);
         value.push(r.get::<_, i64>(1)?);
     }
-    let n = build.len();
-    Ok(DataFrame::new(
-        n,
-        vec![
-            Column::new("build".into(), build),
-            Column::new(name.into(), value),
-        ],
-    )?)
+    frame(vec![
+        Column::new("build".into(), build),
+        Column::new(name.into(), value),
+    ])
 }
 
 #[cfg(test)]
