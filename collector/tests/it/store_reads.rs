@@ -159,3 +159,45 @@ fn a_common_label_and_a_rare_one_give_the_same_recent_builds() {
         assert_eq!(team, want("team", before, &this.id, n), "n = {n}");
     }
 }
+
+/// Listing many builds attaches labels in one pass over a range of `label_rows`: the labels of
+/// every listed build are its own (as the per-build read gives them), and builds the filter
+/// leaves out inside that range lend none.
+#[test]
+fn a_long_listing_attaches_each_build_its_own_labels() {
+    let base = sample_builds();
+    let mut store = Store::open_in_memory().unwrap();
+    let src = SourceInfo {
+        path: "input".into(),
+        bytes: 1,
+        ingested_at: 7,
+        capture_wall_ns: None,
+    };
+    let mut n = 0;
+    while n < 400 {
+        for b in &base {
+            let mut b = b.clone();
+            b.id = format!("{:032x}", n + 1);
+            b.labels.insert("copy".into(), n.to_string());
+            b.labels
+                .insert("team".into(), if n % 3 == 0 { "a" } else { "b" }.into());
+            store.insert_build(&b, &src).unwrap();
+            n += 1;
+        }
+    }
+    let all = store.list_builds(&Default::default()).unwrap();
+    assert_eq!(all.len(), n);
+    let team_b = store
+        .list_builds(&collector::store::BuildFilter::default().with_label("team", "b"))
+        .unwrap();
+    assert!(team_b.len() >= 256, "{}", team_b.len());
+    for rows in [&all, &team_b] {
+        for r in rows.iter() {
+            let one = store.build_row(&r.id).unwrap();
+            assert_eq!(r.labels, one.labels, "{}", r.id);
+            let copy: usize = r.labels["copy"].parse().unwrap();
+            assert_eq!(r.id, format!("{:032x}", copy + 1));
+        }
+    }
+    assert!(team_b.iter().all(|r| r.labels["team"] == "b"));
+}
