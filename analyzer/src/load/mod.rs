@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use collector::model::BuildStatus;
 use polars::prelude::*;
-use rusqlite::{params_from_iter, Connection, OptionalExtension};
+use rusqlite::{params_from_iter, Connection};
 
 use crate::codes::{row_key, status, status_code};
 pub use crate::codes::{split_ident, IDENT_SEP};
@@ -68,26 +68,34 @@ impl Loaded {
     /// Loads the builds in `scope` only (an empty `steps` frame).
     pub fn load_builds(conn: &Connection, scope: &Scope) -> Result<Loaded> {
         let (filter, args) = scope.where_clause();
+        // The keys come from `build_keys` afterwards (one pass or a lookup per build, whichever
+        // is cheaper) rather than from a join: a join looks each text id up in its index.
         let sql = format!(
-            "SELECT k.key, b.id, b.started_at, b.duration_ns, b.status, b.source
-             FROM builds b JOIN build_keys k ON k.id = b.id WHERE {filter}"
+            "SELECT b.id, b.started_at, b.duration_ns, b.status, b.source FROM builds b WHERE {filter}"
         );
         let mut stmt = conn.prepare(&sql)?;
         let mut rows = stmt.query(params_from_iter(args))?;
-        let mut key = Vec::new();
+        let mut ids = Vec::new();
         let mut started = Vec::new();
         let mut wall = Vec::new();
         let mut st = Vec::new();
-        let mut build_ids = HashMap::new();
         while let Some(r) = rows.next()? {
-            let k = row_key(r.get::<_, i64>(0)?)?;
-            key.push(k);
-            build_ids.insert(k, (r.get::<_, String>(1)?, r.get::<_, String>(5)?));
-            started.push(r.get::<_, Option<i64>>(2)?);
-            wall.push(r.get::<_, Option<i64>>(3)?);
-            let s: String = r.get(4)?;
+            ids.push((r.get::<_, String>(0)?, r.get::<_, String>(4)?));
+            started.push(r.get::<_, Option<i64>>(1)?);
+            wall.push(r.get::<_, Option<i64>>(2)?);
+            let s: String = r.get(3)?;
             st.push(BuildStatus::parse(&s).map_or(status::INCOMPLETE, status_code));
         }
+        let names: Vec<&str> = ids.iter().map(|(id, _)| id.as_str()).collect();
+        let key = collector::store::keys_of(conn, &names)?
+            .into_iter()
+            .zip(&names)
+            .map(|(k, id)| {
+                k.ok_or_else(|| AnalyzeError::Invalid(format!("build {id} has no stored key")))
+                    .and_then(row_key)
+            })
+            .collect::<Result<Vec<u32>>>()?;
+        let build_ids: HashMap<u32, (String, String)> = key.iter().copied().zip(ids).collect();
         let n = key.len();
         let builds = DataFrame::new(
             n,
@@ -249,8 +257,10 @@ impl Loaded {
     /// `label_rows` by stored build key: the rows of that label when the selection is most of
     /// the store, else a lookup per loaded build.
     pub(crate) fn label(&self, conn: &Connection, key: &str) -> Result<DataFrame> {
-        let mut build = Vec::new();
-        let mut value = Vec::new();
+        // Values go straight into the string column (no `String` per row): at half a million
+        // builds the allocations were most of the read.
+        let mut build = Vec::with_capacity(self.build_ids.len());
+        let mut value = StringChunkedBuilder::new("value".into(), self.build_ids.len());
         if self.build_ids.len() * 4 >= self.stored_builds {
             let mut stmt =
                 conn.prepare_cached("SELECT build_key, value FROM label_rows WHERE key = ?1")?;
@@ -262,7 +272,7 @@ impl Loaded {
                     .filter(|k| self.build_ids.contains_key(k))
                 {
                     build.push(k);
-                    value.push(r.get::<_, String>(1)?);
+                    value.append_value(r.get_ref(1)?.as_str()?);
                 }
             }
         } else {
@@ -271,18 +281,16 @@ impl Loaded {
             let mut keys: Vec<u32> = self.build_ids.keys().copied().collect();
             keys.sort_unstable();
             for k in keys {
-                if let Some(v) = stmt
-                    .query_row(rusqlite::params![k, key], |r| r.get::<_, String>(0))
-                    .optional()?
-                {
+                let mut rows = stmt.query(rusqlite::params![k, key])?;
+                if let Some(r) = rows.next()? {
                     build.push(k);
-                    value.push(v);
+                    value.append_value(r.get_ref(0)?.as_str()?);
                 }
             }
         }
         frame(vec![
             Column::new("build".into(), build),
-            Column::new("value".into(), value),
+            value.finish().into_column(),
         ])
     }
 

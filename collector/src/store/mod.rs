@@ -6,6 +6,7 @@
 
 mod filter;
 pub mod inputs;
+mod keys;
 mod merge;
 mod read;
 mod recent;
@@ -19,6 +20,7 @@ use std::time::{Duration, Instant};
 use rusqlite::Connection;
 
 pub use filter::{BuildFilter, FilterError};
+pub use keys::keys_of;
 pub use merge::{expand_inputs, MergeStats};
 pub use read::BuildRow;
 pub use recent::recent_with_label;

@@ -83,23 +83,13 @@ impl Store {
     fn attach_labels(&self, rows: &mut [BuildRow]) -> Result<(), StoreError> {
         let e = |err| sql(&self.path, err);
         if rows.len() >= 256 {
-            let index: HashMap<&str, usize> = rows
-                .iter()
+            let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+            let of_key: HashMap<i64, usize> = super::keys_of(&self.conn, &ids)
+                .map_err(e)?
+                .into_iter()
                 .enumerate()
-                .map(|(i, r)| (r.id.as_str(), i))
+                .filter_map(|(i, k)| Some((k?, i)))
                 .collect();
-            let mut of_key: HashMap<i64, usize> = HashMap::with_capacity(rows.len());
-            let mut stmt = self
-                .conn
-                .prepare("SELECT key, id FROM build_keys")
-                .map_err(e)?;
-            let mut keys = stmt.query([]).map_err(e)?;
-            while let Some(r) = keys.next().map_err(e)? {
-                let id = r.get_ref(1).and_then(|v| Ok(v.as_str()?)).map_err(e)?;
-                if let Some(&i) = index.get(id) {
-                    of_key.insert(r.get(0).map_err(e)?, i);
-                }
-            }
             let (lo, hi) = (
                 of_key.keys().min().copied().unwrap_or(0),
                 of_key.keys().max().copied().unwrap_or(-1),
