@@ -183,8 +183,6 @@ pub struct MetricsOptions {
 }
 
 /// Metrics of every build in `scope`, oldest first.
-// Long on purpose: the per-build frame is joined with each metric's inputs in one plan, and
-// the result read into structs once; the metrics themselves live in their own functions.
 pub fn build_metrics(
     conn: &rusqlite::Connection,
     scope: &Scope,
@@ -203,6 +201,8 @@ pub const METRICS_NEEDS: Needs = Needs {
 
 /// [`build_metrics`] over builds already loaded from `scope` with [`METRICS_NEEDS`]' selection
 /// (a report loads a period once for several analyses).
+// Long on purpose: the per-build frame is joined with each metric's inputs in one plan, and
+// the result read into structs once; the metrics themselves live in their own functions.
 pub fn build_metrics_of(
     conn: &rusqlite::Connection,
     scope: &Scope,

@@ -11,10 +11,12 @@ pub mod strategies;
 
 use std::path::{Path, PathBuf};
 
-use analyzer::busts::bust_summary_of;
+use analyzer::busts::{bust_summary_of, BustSummary};
 use analyzer::load::Loaded;
-use analyzer::metrics::{build_metrics, build_metrics_of, MetricsOptions, METRICS_NEEDS};
-use analyzer::steps::{step_stats_of, StepsOptions};
+use analyzer::metrics::{
+    build_metrics, build_metrics_of, BuildMetrics, MetricsOptions, METRICS_NEEDS,
+};
+use analyzer::steps::{step_stats_of, StepStats, StepsOptions};
 use analyzer::trends::{trends, Period, TrendsOptions};
 use analyzer::why::{cause_breakdown, CauseBreakdown};
 use analyzer::{AnalyzeError, Scope};
@@ -80,109 +82,148 @@ fn analysis(what: &'static str) -> impl FnOnce(AnalyzeError) -> ReportError {
 
 /// Runs the analyses of `plan` over `store` and puts the report together; `now` is when it
 /// was made.
+///
+/// The work is two halves that share nothing, of about the same cost: [`own_half`] (the
+/// period's steps and the previous period's metrics) and [`rest_half`] (the trends, the build
+/// list, causes, strategies). On a file database the second runs on a read-only handle in
+/// another thread (in turn on this one when the handle cannot be opened).
 pub fn make_report(store: &Store, plan: &ReportPlan, now: i64) -> Result<Report, ReportError> {
-    let conn = store.connection();
-    let len = plan.until - plan.since;
-    let scope = |since: i64, until: i64| {
-        Scope::of(BuildFilter {
-            labels: plan.labels.clone(),
-            ..BuildFilter::window(Some(since), Some(until))
-        })
-    };
-    let period = scope(plan.since, plan.until);
-    let previous_since = plan.since - len;
-    let metrics = MetricsOptions::default();
-    let trend_since = week_start(plan.until - 1 - (TREND_WEEKS - 1) * WEEK_NS);
-    let (before, trend_window) = (
-        scope(previous_since, plan.since),
-        scope(trend_since, plan.until),
-    );
-    // Two halves that share nothing, of about the same cost: the period's steps (metrics,
-    // busts, step statistics) and the previous period's metrics; and the rest (the trends, the
-    // build list, causes, strategies). On a file database the second runs on a read-only
-    // handle in another thread (in turn on this one when the handle cannot be opened).
-    let rest = |store: &Store| -> Result<Rest, ReportError> {
-        let conn = store.connection();
-        let weekly = trends(
-            conn,
-            &trend_window,
-            &TrendsOptions {
-                period: Period::Week,
-                price_per_minute: 0.0,
-            },
-        )
-        .map_err(analysis("computing the weekly trends"))?;
-        let rows = store.list_builds(&period.builds)?;
-        let (causes, cause_sample) = causes_of(store, &rows)?;
-        // A comparison needs a strategy-like label with two values; too few builds is not an
-        // error of the report, so the table is left out then. One per experiment when there
-        // are several.
-        let comparisons = strategies::comparisons(store, &period, &rows, plan.baseline.as_deref());
-        let slowest = rows
-            .iter()
-            .filter(|r| r.duration_ns.is_some())
-            .max_by_key(|r| (r.duration_ns, std::cmp::Reverse(r.id.clone())))
-            .map(|r| store.load_build(&r.id))
-            .transpose()?;
-        Ok(Rest {
-            weekly,
-            rows,
-            causes,
-            cause_sample,
-            comparisons,
-            slowest,
-        })
-    };
-    let path = conn.path().filter(|p| !p.is_empty()).map(str::to_string);
+    let w = Windows::of(plan);
+    let path = store.connection().path().filter(|p| !p.is_empty());
+    let path = path.map(str::to_string);
     std::thread::scope(|s| {
-        // A second handle that cannot be opened is no reason to fail: the halves then run in
-        // turn on this one.
+        // A second handle that cannot be opened is no reason to fail.
         let reader = path.and_then(|path| Store::open_reader(&path).ok());
-        let other = reader.map(|reader| s.spawn(move || rest(&reader)));
-        // The period's steps are loaded once, for its metrics, busts and step statistics.
-        let mut loaded = Loaded::load(conn, &period, METRICS_NEEDS.select())
-            .map_err(analysis("loading the period's builds"))?;
-        let current = build_metrics_of(conn, &period, &mut loaded, &metrics)
-            .map_err(analysis("computing the period's build metrics"))?;
-        let busts =
-            bust_summary_of(&loaded, Some(TOP)).map_err(analysis("finding the cache busts"))?;
-        let steps = step_stats_of(
-            &loaded,
-            &StepsOptions {
-                all_kinds: false,
-                limit: Some(TOP),
-            },
-        )
-        .map_err(analysis("computing step statistics"))?;
-        drop(loaded);
-        let previous = build_metrics(conn, &before, &metrics)
-            .map_err(analysis("computing the previous period's build metrics"))?;
+        let w = &w;
+        let other = reader.map(|reader| s.spawn(move || rest_half(&reader, plan, w)));
+        let own = own_half(store, w)?;
         let r = match other {
             Some(handle) => handle.join().map_err(|_| {
                 analysis("reading the rest of the report")(AnalyzeError::Invalid(
                     "the report's second thread panicked".into(),
                 ))
             })??,
-            None => rest(store)?,
+            None => rest_half(store, plan, w)?,
         };
         Ok(report(&ReportInputs {
             generated_at: now,
             scope: &plan.labels,
             since: plan.since,
             until: plan.until,
-            previous_since,
-            current: &current,
-            previous: &previous,
+            previous_since: w.previous_since,
+            current: &own.current,
+            previous: &own.previous,
             rows: &r.rows,
             trends: &r.weekly,
-            trend_since,
-            busts: &busts,
+            trend_since: w.trend_since,
+            busts: &own.busts,
             causes: &r.causes,
             cause_sample: r.cause_sample,
-            steps: &steps,
+            steps: &own.steps,
             comparisons: &r.comparisons,
             slowest_build: r.slowest.as_ref(),
         }))
+    })
+}
+
+/// The builds a report reads: the period, the period of the same length before it, and the
+/// weeks of the trend charts.
+struct Windows {
+    period: Scope,
+    before: Scope,
+    trend_window: Scope,
+    previous_since: i64,
+    trend_since: i64,
+}
+
+impl Windows {
+    fn of(plan: &ReportPlan) -> Windows {
+        let scope = |since: i64, until: i64| {
+            Scope::of(BuildFilter {
+                labels: plan.labels.clone(),
+                ..BuildFilter::window(Some(since), Some(until))
+            })
+        };
+        let previous_since = plan.since - (plan.until - plan.since);
+        let trend_since = week_start(plan.until - 1 - (TREND_WEEKS - 1) * WEEK_NS);
+        Windows {
+            period: scope(plan.since, plan.until),
+            before: scope(previous_since, plan.since),
+            trend_window: scope(trend_since, plan.until),
+            previous_since,
+            trend_since,
+        }
+    }
+}
+
+/// What [`own_half`] reads.
+struct Own {
+    current: Vec<BuildMetrics>,
+    previous: Vec<BuildMetrics>,
+    busts: BustSummary,
+    steps: StepStats,
+}
+
+/// The period's steps, loaded once for its metrics, busts and step statistics; and the
+/// previous period's metrics.
+fn own_half(store: &Store, w: &Windows) -> Result<Own, ReportError> {
+    let conn = store.connection();
+    let metrics = MetricsOptions::default();
+    let mut loaded = Loaded::load(conn, &w.period, METRICS_NEEDS.select())
+        .map_err(analysis("loading the period's builds"))?;
+    let current = build_metrics_of(conn, &w.period, &mut loaded, &metrics)
+        .map_err(analysis("computing the period's build metrics"))?;
+    let busts = bust_summary_of(&loaded, Some(TOP)).map_err(analysis("finding the cache busts"))?;
+    let steps = step_stats_of(
+        &loaded,
+        &StepsOptions {
+            all_kinds: false,
+            limit: Some(TOP),
+        },
+    )
+    .map_err(analysis("computing step statistics"))?;
+    drop(loaded);
+    let previous = build_metrics(conn, &w.before, &metrics)
+        .map_err(analysis("computing the previous period's build metrics"))?;
+    Ok(Own {
+        current,
+        previous,
+        busts,
+        steps,
+    })
+}
+
+/// The weekly trends, the period's build list, the causes of its busts, the strategy tables
+/// and the slowest build.
+fn rest_half(store: &Store, plan: &ReportPlan, w: &Windows) -> Result<Rest, ReportError> {
+    let conn = store.connection();
+    let weekly = trends(
+        conn,
+        &w.trend_window,
+        &TrendsOptions {
+            period: Period::Week,
+            price_per_minute: 0.0,
+        },
+    )
+    .map_err(analysis("computing the weekly trends"))?;
+    let rows = store.list_builds(&w.period.builds)?;
+    let (causes, cause_sample) = causes_of(store, &rows)?;
+    // A comparison needs a strategy-like label with two values; too few builds is not an error
+    // of the report, so the table is left out then. One per experiment when there are several.
+    let comparisons = strategies::comparisons(store, &w.period, &rows, plan.baseline.as_deref());
+    let slowest = rows
+        .iter()
+        .filter(|r| r.duration_ns.is_some())
+        .max_by_key(|r| (r.duration_ns, std::cmp::Reverse(r.id.clone())))
+        .map(|r| store.load_build(&r.id))
+        .transpose()?;
+    Ok(Rest {
+        weekly,
+        rows,
+        causes,
+        cause_sample,
+        comparisons,
+        slowest,
     })
 }
 
