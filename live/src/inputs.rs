@@ -185,11 +185,15 @@ impl InputsRequest {
         self.context.is_none() && self.dockerfile.is_none() && self.build_args.is_empty()
     }
 
-    /// Starts gathering the inputs on a thread; [`InputsJob::finish`] waits for it.
+    /// Starts gathering the inputs on a thread of the lowest priority, so hashing takes the CPU
+    /// the build leaves idle; [`InputsJob::finish`] waits for it.
     pub fn start(self, redactor: Arc<Redactor>) -> InputsJob {
         let handle = std::thread::Builder::new()
             .name("buildprof-inputs".into())
-            .spawn(move || self.gather(&redactor))
+            .spawn(move || {
+                crate::background::yield_to_the_build();
+                self.gather(&redactor)
+            })
             .ok();
         InputsJob { handle }
     }

@@ -27,6 +27,7 @@
 //! its id (see [`capture::live_build_id`]) and the wall-clock times the capture adds where a
 //! stream has none.
 
+mod background;
 pub mod build;
 pub mod capture;
 pub mod command;
