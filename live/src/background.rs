@@ -2,7 +2,8 @@
 //! does it lowers its own scheduling priority, so it takes the time the build leaves idle.
 
 /// The nice value of a background thread: the lowest priority, as `nice -n 19` gives.
-pub const BACKGROUND_NICE: i32 = 19;
+#[cfg(target_os = "linux")]
+const BACKGROUND_NICE: i32 = 19;
 
 /// Lowers the calling thread's priority to [`BACKGROUND_NICE`] (Linux gives each thread its
 /// own nice value). Elsewhere, and when the system refuses, the priority stays as it was:
