@@ -525,10 +525,12 @@ fn transfers(statuses: &HashMap<String, StatusState>) -> Transfers {
 }
 
 /// `COPY --link` is two vertices in one progress group: the copy (a FileOp on scratch) and
-/// `LINK COPY ...` (a MergeOp putting that layer on the stage). BuildKit merges lazily, so the
-/// merge vertex runs whenever the stage below it changed, even when the copy itself was a
-/// hit: it follows its copy (executed when the copy ran), and is otherwise cached, or pulled
-/// when it extracted layers (R15 in docs/outcomes.md).
+/// `LINK COPY ...` (a MergeOp putting that layer on the stage). A merge the solver found in the
+/// cache is reported cached and may run afterwards all the same, because BuildKit merges
+/// snapshots lazily (when a later step or the export needs them): such a merge follows its copy
+/// (executed when the copy ran), and is otherwise cached, or pulled when it extracted layers.
+/// A merge never reported cached missed the cache (the stage below it changed) and ran: it
+/// stays executed by R8 (R15 in docs/outcomes.md).
 fn relink_outcomes(steps: &mut [Step]) {
     let copy_ran: HashSet<String> = steps
         .iter()
@@ -540,7 +542,8 @@ fn relink_outcomes(steps: &mut [Step]) {
         let Some(group) = &s.progress_group else {
             continue;
         };
-        if !s.instruction.starts_with("LINK ") || s.outcome != Outcome::Executed {
+        // `lazy_miss` on an executed step: it was reported cached first.
+        if !s.instruction.starts_with("LINK ") || s.outcome != Outcome::Executed || !s.lazy_miss {
             continue;
         }
         if !copy_ran.contains(group) {

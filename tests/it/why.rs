@@ -367,10 +367,12 @@ fn a_failed_cache_import_on_a_cold_build_is_the_cause_and_the_summary_says_it_lo
     assert_eq!(r[0]["detail"], "import_failed");
     let md = crate::common::ok(&db, &["summary", &id]);
     assert!(
-        md.contains("cache import of 127.0.0.1:5000/proj:cache-max failed: failed to configure registry cache importer: 127.0.0.1:5000/proj:cache-max: not found; this build ran without that cache**; it ran cold: no step hit the cache**"),
+        md.contains("cache import of 127.0.0.1:5000/proj:cache-max failed: failed to configure registry cache importer: 127.0.0.1:5000/proj:cache-max: not found; this build ran without that cache; **it ran cold: no step hit the cache**."),
         "{md}"
     );
     assert!(md.contains("- `RUN mkdir -p /opt && echo base-ready > /opt/base.txt` ran cold: the build's cache import failed: "), "{md}");
+    // The failed import is a step, and counted.
+    assert!(md.contains(" executed, 1 failed."), "{md}");
 }
 
 #[test]
@@ -578,4 +580,79 @@ fn ingest_tee_records_the_inputs_of_a_piped_build() {
     let roots = roots(&r);
     assert_eq!(roots.len(), 1, "{r:#}");
     assert_eq!(roots[0]["changed_files"][0]["path"], "config/app.conf");
+}
+
+/// A base image update under a `COPY --link` (capture 004: busybox:1 -> :2 below `final`): the
+/// merge `LINK COPY` was never reported cached, so it ran although its copy hit, and the steps
+/// after it re-ran because of it, not for a cause of their own (before, the merge followed its
+/// copy and the next steps got a root cause: `evicted` or a changed build arg).
+#[test]
+fn a_link_merge_that_ran_is_upstream_of_the_steps_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("b.db");
+    let traces: Vec<String> = ["001", "002", "003", "004"]
+        .iter()
+        .map(|n| {
+            let f = std::fs::read_dir(sample(STORE))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .find(|f| {
+                    f.starts_with(&format!("{n}-max-cold-main-rawjson")) && f.ends_with(".rawjson")
+                })
+                .unwrap();
+            sample(&format!("{STORE}/{f}"))
+        })
+        .collect();
+    let refs: Vec<&str> = traces.iter().map(String::as_str).collect();
+    crate::common::ingest(&db, &refs, &["branch=main"]);
+    let id = last_id(&db);
+    let show = json(&db, &["show", &id, "--json"]);
+    let outcome = |prefix: &str| -> String {
+        show["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"].as_str().unwrap().starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix}: {show:#}"))["outcome"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(outcome("[final 2/5] LINK COPY"), "executed");
+    assert_eq!(outcome("[final 2/5] COPY --link"), "pulled");
+    let w = why(&db, &id);
+    let c = causes(&w);
+    let cause_of = |prefix: &str| {
+        c.iter()
+            .find(|(step, _, _)| step.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in {c:?}"))
+            .2
+            .clone()
+    };
+    assert_eq!(cause_of("LINK COPY"), "upstream_changed", "{w:#}");
+    assert_eq!(cause_of("COPY src /app"), "upstream_changed", "{w:#}");
+    assert!(
+        roots(&w).iter().all(|r| r["stage"] != "final"),
+        "no root cause in `final`: its first step copies from a stage that ran: {w:#}"
+    );
+}
+
+/// A build where nothing ran has nothing to explain, and says so rather than "no earlier build".
+#[test]
+fn why_on_a_build_that_ran_nothing_says_there_is_nothing_to_explain() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("b.db");
+    crate::common::ingest(
+        &db,
+        &[&sample(
+            "busybox-buildx0.13/local-buildx0.13.1-moby20.10.24_warm-all-cached.rawjson.txt",
+        )],
+        &[],
+    );
+    let id = last_id(&db);
+    let text = crate::common::ok(&db, &["why", &id]);
+    assert_eq!(
+        text,
+        format!("{}: no step ran; nothing to explain\n", &id[..12])
+    );
 }

@@ -25,6 +25,8 @@ pub(crate) struct Ctx<'a> {
     pub cold: bool,
     /// Failed cache imports: (ref, error).
     pub import_errors: &'a [(String, String)],
+    /// The caches the build imported without error, as a phrase (`REF, mode=min, which ...`).
+    pub imported: Option<&'a str>,
 }
 
 /// `reference`: where the step last hit (else last ran); `latest_run`: the latest earlier
@@ -70,7 +72,10 @@ pub(crate) fn root_cause(
     let r_inputs = ctx.all_inputs.get(ctx.conn, &r.build_id)?.cloned();
     let mut f = cold(ctx)
         .or_else(|| base_unseen(ctx, r_inputs.as_ref(), step))
-        .unwrap_or_else(|| evicted_or_unknown(ctx.inputs, r_inputs.as_ref(), graph, step, r));
+        .unwrap_or_else(|| {
+            let now = (ctx.inputs, ctx.imported);
+            evicted_or_unknown(now, r_inputs.as_ref(), graph, step, r)
+        });
     f.compared_with = Some(r.build_id.clone());
     Ok(f)
 }
@@ -290,8 +295,9 @@ fn missing_manifest(now: Option<&StoredInputs>, then: Option<&StoredInputs>) -> 
     )
 }
 
+/// `now`: the build's inputs, and the caches it imported (see [`Ctx::imported`]).
 fn evicted_or_unknown(
-    now: Option<&StoredInputs>,
+    (now, imported): (Option<&StoredInputs>, Option<&str>),
     then: Option<&StoredInputs>,
     graph: Option<&StageGraph>,
     step: &WStep,
@@ -311,10 +317,18 @@ fn evicted_or_unknown(
         } else {
             "same instruction, base image, build args, files and upstream"
         };
+        // A build that imported a cache found the step neither there nor in its builder: with
+        // mode=min the imported cache never held it (only the final stage's layers are exported).
+        let held = match imported {
+            Some(caches) => {
+                format!("neither the imported cache ({caches}) nor the builder's held it")
+            }
+            None => "the cache no longer held it".to_string(),
+        };
         return Found::cache(
             "evicted",
             &format!(
-                "{why} as in build {}, where it hit; yet it ran: the cache no longer held it",
+                "{why} as in build {}, where it hit; yet it ran: {held}",
                 short(&r.build_id)
             ),
         );
@@ -329,4 +343,63 @@ fn evicted_or_unknown(
 
 pub(crate) fn short(id: &str) -> &str {
     &id[..id.len().min(12)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The deps stage's `WORKDIR` of a mode=min build after a prune (the helper's black-box run
+    /// on Docker 26.1, build ee8009168184): same digest as where it hit, yet it ran.
+    fn workdir() -> (WStep, Reference) {
+        let step = WStep {
+            seq: 13,
+            digest: "sha256:f83153196e02".into(),
+            name: "[deps 2/5] WORKDIR /deps".into(),
+            kind: "WORKDIR".into(),
+            instruction: "WORKDIR /deps".into(),
+            stage: Some("deps".into()),
+            stage_index: Some(2),
+            platform: None,
+            outcome: "executed".into(),
+            lazy: false,
+            duration_ns: 12_000_000,
+            error: None,
+            inputs: Vec::new(),
+        };
+        let reference = Reference {
+            build_id: "c44477155c92".into(),
+            seq: 13,
+            instruction: "WORKDIR /deps".into(),
+            digest: "sha256:f83153196e02".into(),
+            hit: true,
+            at: 0,
+        };
+        (step, reference)
+    }
+
+    #[test]
+    fn an_evicted_step_names_the_imported_cache_that_lacked_it() {
+        let (step, r) = workdir();
+        let min =
+            "127.0.0.1:5077/proj:cache-min, mode=min, which exports only the final stage's layers";
+        let f = evicted_or_unknown((None, Some(min)), None, None, &step, &r);
+        assert_eq!(f.detail.as_deref(), Some("evicted"));
+        assert_eq!(
+            f.note.as_deref(),
+            Some(
+                "same cache key (vertex digest) as in build c44477155c92, where it hit; yet it ran: \
+                 neither the imported cache (127.0.0.1:5077/proj:cache-min, mode=min, which exports \
+                 only the final stage's layers) nor the builder's held it"
+            )
+        );
+        let f = evicted_or_unknown((None, None), None, None, &step, &r);
+        assert!(
+            f.note
+                .as_deref()
+                .is_some_and(|n| n.ends_with("yet it ran: the cache no longer held it")),
+            "{:?}",
+            f.note
+        );
+    }
 }

@@ -30,9 +30,9 @@ fn last_of_stage<'b>(
         .steps
         .iter()
         .filter(|s| {
-            s.is_instruction() && s.stage.as_deref() == Some(stage) && &s.platform == platform
+            s.builds_the_stage() && s.stage.as_deref() == Some(stage) && &s.platform == platform
         })
-        .max_by_key(|s| s.stage_index)
+        .max_by_key(|s| (s.stage_index, s.is_link_merge()))
 }
 
 /// Whether `step` is the first instruction of its stage after `FROM`.
@@ -50,11 +50,12 @@ pub(crate) fn predecessors<'b>(
     step: &WStep,
 ) -> Vec<&'b WStep> {
     let mut out = Vec::new();
+    // Of a `COPY --link` (two steps of one index), the merge: the copy itself is made on scratch.
     let previous = build
         .steps
         .iter()
-        .filter(|s| s.is_instruction() && s.same_stage(step) && s.stage_index < step.stage_index)
-        .max_by_key(|s| s.stage_index);
+        .filter(|s| s.builds_the_stage() && s.same_stage(step) && s.stage_index < step.stage_index)
+        .max_by_key(|s| (s.stage_index, s.is_link_merge()));
     match previous {
         Some(p) => out.push(p),
         None => out.extend(stage_base(build, graph, step)),

@@ -33,9 +33,21 @@ impl WStep {
         matches!(self.outcome.as_str(), "cached" | "pulled")
     }
 
-    /// An instruction other than `FROM` that ran: the steps that can be busts.
+    /// An instruction other than `FROM` that ran, or the merge of a `COPY --link` that ran (the
+    /// stage below it changed): the steps that can be busts.
     pub fn ran(&self) -> bool {
-        self.is_instruction() && matches!(self.outcome.as_str(), "executed" | "failed")
+        self.builds_the_stage() && matches!(self.outcome.as_str(), "executed" | "failed")
+    }
+
+    /// `LINK COPY ...`: the merge that puts a `COPY --link` layer on its stage. What the next
+    /// instruction of the stage builds on is the merge, not the copy (made on scratch).
+    pub fn is_link_merge(&self) -> bool {
+        self.instruction.starts_with("LINK ")
+    }
+
+    /// An instruction, or a `COPY --link` merge: the steps a stage's filesystem is made of.
+    pub fn builds_the_stage(&self) -> bool {
+        self.is_instruction() || self.is_link_merge()
     }
 
     /// Whether `other` is in the same stage (and platform).

@@ -15,7 +15,7 @@ mod load;
 use std::collections::HashMap;
 
 use collector::inputs::tree::ChangedFile;
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
 use crate::{AnalyzeError, Result};
@@ -160,6 +160,38 @@ impl Found {
     }
 }
 
+/// The caches build `b` imported without error, with the build's `cache_mode` label when it has
+/// one (`REF, mode=min, which exports only the final stage's layers`); `None` when it imported
+/// none.
+fn imported_caches(conn: &Connection, b: &WBuild) -> Result<Option<String>> {
+    let refs: Vec<&str> = b
+        .steps
+        .iter()
+        .filter(|s| s.kind == "cache_import" && s.error.is_none())
+        .map(|s| {
+            s.name
+                .strip_prefix("importing cache manifest from ")
+                .unwrap_or(&s.name)
+        })
+        .collect();
+    if refs.is_empty() {
+        return Ok(None);
+    }
+    let mode: Option<String> = conn
+        .query_row(
+            "SELECT value FROM labels WHERE build_id = ?1 AND key = 'cache_mode'",
+            [&b.id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let mode = match mode.as_deref() {
+        Some("min") => ", mode=min, which exports only the final stage's layers".to_string(),
+        Some(m) => format!(", mode={m}"),
+        None => String::new(),
+    };
+    Ok(Some(format!("{}{mode}", refs.join(", "))))
+}
+
 /// The causes of every step of build `id` (a full id) that ran, costliest first; `step`
 /// narrows to one step (`#seq`, its name, or its instruction).
 pub fn why_build(conn: &Connection, id: &str, step: Option<&str>) -> Result<Why> {
@@ -179,6 +211,7 @@ pub fn why_build(conn: &Connection, id: &str, step: Option<&str>) -> Result<Why>
             s.error.clone().map(|e| (r.to_string(), e))
         })
         .collect();
+    let imported = imported_caches(conn, &build)?;
     let cold = !build.steps.iter().any(|s| s.is_instruction() && s.hit());
     let mut builds = BuildCache::default();
     let mut roots: HashMap<u32, (Found, u32)> = HashMap::new();
@@ -206,6 +239,7 @@ pub fn why_build(conn: &Connection, id: &str, step: Option<&str>) -> Result<Why>
             all_inputs: &mut all_inputs,
             cold,
             import_errors: &import_errors,
+            imported: imported.as_deref(),
         };
         let found = cause::root_cause(&mut ctx, s, reference.as_ref(), latest.as_ref())?;
         roots.insert(s.seq, (found, s.seq));

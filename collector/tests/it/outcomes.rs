@@ -192,7 +192,8 @@ const ROWS: &[(&str, &str, &str, Outcome, bool)] = &[
         false,
     ),
     // R15: the merge member of `COPY --link` follows its copy: it ran with it on a cold build,
-    // fetched layers when the copy hit remotely, and is a hit when nothing was fetched.
+    // fetched layers when the copy hit remotely, and is a hit when nothing was fetched; a merge
+    // never reported cached ran although its copy hit: the base image update below it (004).
     (
         "R15",
         "current-engine/containerd-store/001-max-cold-main-rawjson-r1-seed.rawjson",
@@ -212,6 +213,20 @@ const ROWS: &[(&str, &str, &str, Outcome, bool)] = &[
         "current-engine/containerd-store/003-max-cold-main-rawjson-r1-config.rawjson",
         "[final 2/5] LINK COPY",
         Cached,
+        false,
+    ),
+    (
+        "R15",
+        "current-engine/containerd-store/004-max-cold-main-rawjson-r1-base.rawjson",
+        "[final 2/5] LINK COPY",
+        Executed,
+        false,
+    ),
+    (
+        "R15",
+        "current-engine/containerd-store/004-max-cold-main-rawjson-r1-base.rawjson",
+        "[final 2/5] COPY --link",
+        Pulled,
         false,
     ),
 ];

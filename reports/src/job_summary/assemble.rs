@@ -91,6 +91,8 @@ pub fn job_summary(i: &SummaryInputs<'_>) -> JobSummary {
         cached: c.cached,
         pulled: c.pulled,
         executed: c.executed,
+        failed: c.failed,
+        canceled: c.canceled,
         lazy_misses: c.lazy_miss,
         hit_ratio,
         busts,

@@ -24,6 +24,8 @@ pub struct JobSummary {
     pub cached: u32,
     pub pulled: u32,
     pub executed: u32,
+    pub failed: u32,
+    pub canceled: u32,
     pub lazy_misses: u32,
     /// Hits (cached + pulled) over steps, 0 to 1.
     pub hit_ratio: Option<f64>,

@@ -256,3 +256,41 @@ fn hostile_names_cannot_add_markup_to_a_summary() {
     }
     assert!(code.contains("<img src=x onerror=alert(1)>"), "{md}");
 }
+
+/// A plain log where every step printed `DONE 0.0s` (a fully cached rebuild) has no step that
+/// took measurable time: the summary leaves the slowest-steps table out rather than print an
+/// empty one. The same build with its times keeps the table.
+#[test]
+fn a_summary_without_timed_steps_has_no_empty_slowest_steps_table() {
+    let render = |series: &[collector::model::Build]| {
+        let store = store_of(series);
+        let s = summarize(
+            &store,
+            &SummaryRequest {
+                build: Some(series[0].id.clone()),
+                baseline_label: ("branch".into(), "main".into()),
+                baseline_builds: 10,
+            },
+        )
+        .unwrap();
+        let md = render_summary(
+            &MarkdownRenderer {
+                images: Images::None,
+            },
+            &s,
+        )
+        .unwrap();
+        (s, String::from_utf8(md).unwrap())
+    };
+    let timed = builds("busybox-buildx0.13/local-buildx0.13.1-moby20.10.24_partial-cache.plain");
+    let (s, md) = render(&timed);
+    assert!(!s.slowest_steps.is_empty());
+    assert!(md.contains("Slowest steps"), "{md}");
+    let mut untimed = timed.clone();
+    for step in &mut untimed[0].steps {
+        step.duration_ns = 0;
+    }
+    let (s, md) = render(&untimed);
+    assert!(s.slowest_steps.is_empty());
+    assert!(!md.contains("Slowest steps"), "{md}");
+}

@@ -58,6 +58,12 @@ fn counts(s: &JobSummary, blocks: &mut Vec<Block>) {
         "{} steps: {} cached, {} pulled, {} executed",
         s.steps, s.cached, s.pulled, s.executed
     );
+    // Every step is counted: a failed cache import is a step too.
+    for (n, what) in [(s.failed, "failed"), (s.canceled, "canceled")] {
+        if n > 0 {
+            counts.push_str(&format!(", {n} {what}"));
+        }
+    }
     if s.lazy_misses > 0 {
         counts.push_str(&format!(
             " ({} reported cached but ran: lazy miss{})",
@@ -82,7 +88,9 @@ fn imports(s: &JobSummary, blocks: &mut Vec<Block>) {
             Span::Text(format!(" {line}")),
         ];
         if s.ran_cold {
-            p.push(Span::Strong("; it ran cold: no step hit the cache".into()));
+            // The emphasis starts after the punctuation, where Markdown can open it.
+            p.push(Span::Text("; ".into()));
+            p.push(Span::Strong("it ran cold: no step hit the cache".into()));
         }
         p.push(Span::Text(".".into()));
         blocks.push(Block::Para(p));
@@ -160,8 +168,11 @@ fn busts(s: &JobSummary, blocks: &mut Vec<Block>) {
     }
 }
 
-/// The build's longest steps.
+/// The build's longest steps; nothing when no step took measurable time (all cached).
 fn slowest_steps(s: &JobSummary, blocks: &mut Vec<Block>) {
+    if s.slowest_steps.is_empty() {
+        return;
+    }
     blocks.push(Block::Heading("Slowest steps".into()));
     let mut t = table(
         &[

@@ -11,6 +11,7 @@ pub fn render_why(w: &Why) -> String {
     let code = |s: &str| format!("`{}`", printable(s));
     let short: String = w.build_id.chars().take(12).collect();
     let mut out = match &w.compared_with {
+        None if w.busts.is_empty() => format!("{short}: no step ran; nothing to explain\n"),
         Some(c) => format!(
             "{short}: {} step{} ran; compared with {} ({})\n",
             w.busts.len(),
