@@ -31,6 +31,10 @@ mod tests {
     #[test]
     fn the_thread_that_yields_runs_at_the_lowest_priority_and_the_others_do_not() {
         let before = own_nice();
+        assert!(
+            before < BACKGROUND_NICE,
+            "the test runs above the lowest priority"
+        );
         let inside = std::thread::spawn(|| {
             yield_to_the_build();
             own_nice()

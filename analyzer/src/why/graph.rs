@@ -50,6 +50,13 @@ pub(crate) fn predecessors<'b>(
     step: &WStep,
 ) -> Vec<&'b WStep> {
     let mut out = Vec::new();
+    // A `COPY --link` merge builds on its own copy first: when the copy ran, so did the merge
+    // because of it, and the two are one re-run, not two.
+    if step.is_link_merge() {
+        out.extend(build.steps.iter().find(|s| {
+            s.is_instruction() && s.same_stage(step) && s.stage_index == step.stage_index
+        }));
+    }
     // Of a `COPY --link` (two steps of one index), the merge: the copy itself is made on scratch.
     let previous = build
         .steps
@@ -89,7 +96,7 @@ fn stage_base<'b>(
     build
         .steps
         .iter()
-        .find(|s| &s.digest == first && s.is_instruction())
+        .find(|s| &s.digest == first && s.builds_the_stage())
 }
 
 /// `--from=NAME` in a printed `COPY`/`ADD`.
@@ -132,4 +139,59 @@ pub(crate) fn image_of(from: &WStep) -> String {
         .next()
         .unwrap_or("")
         .to_string()
+}
+
+#[cfg(test)]
+mod link_tests {
+    use super::*;
+
+    fn step(seq: u32, index: u32, instruction: &str, kind: &str, outcome: &str) -> WStep {
+        WStep {
+            seq,
+            digest: format!("sha256:{seq:02}"),
+            name: format!("[final {index}/3] {instruction}"),
+            kind: kind.into(),
+            instruction: instruction.into(),
+            stage: Some("final".into()),
+            stage_index: Some(index),
+            platform: None,
+            outcome: outcome.into(),
+            lazy: false,
+            duration_ns: 1_000_000,
+            error: None,
+            inputs: Vec::new(),
+        }
+    }
+
+    /// `COPY --link src /app` whose files changed: the copy ran, and the merge ran because of it
+    /// (the step before both hit). The merge builds on its copy, and the step after builds on
+    /// the merge, not on the copy (made on scratch).
+    #[test]
+    fn a_link_merge_builds_on_its_copy_and_the_next_step_on_the_merge() {
+        let build = WBuild {
+            id: "b".into(),
+            at: 0,
+            branch: None,
+            steps: vec![
+                step(1, 1, "WORKDIR /app", "WORKDIR", "cached"),
+                step(2, 2, "COPY --link src /app", "COPY", "executed"),
+                step(3, 2, "LINK COPY --link src /app", "other", "executed"),
+                step(4, 3, "RUN make", "RUN", "executed"),
+            ],
+        };
+        let seqs = |s: &WStep| -> Vec<u32> {
+            predecessors(&build, None, s)
+                .iter()
+                .map(|p| p.seq)
+                .collect()
+        };
+        assert_eq!(
+            seqs(&build.steps[2]),
+            vec![2, 1],
+            "merge: its copy, then the step before"
+        );
+        assert_eq!(seqs(&build.steps[3]), vec![3], "the next step: the merge");
+        assert_eq!(seqs(&build.steps[1]), vec![1]);
+        assert!(build.steps[2].ran() && build.steps[2].is_link_merge());
+    }
 }

@@ -217,13 +217,15 @@ pub fn why_build(conn: &Connection, id: &str, step: Option<&str>) -> Result<Why>
     let mut roots: HashMap<u32, (Found, u32)> = HashMap::new();
     let mut parent: HashMap<u32, u32> = HashMap::new();
     for s in build.steps.iter().filter(|s| s.ran()) {
-        // A lazy miss matched its cache key (nothing upstream changed): a cause of its own.
+        // A lazy miss matched its cache key (nothing upstream changed): a cause of its own. Not
+        // so a `COPY --link` merge reported cached that ran because its copy did (R15).
         let preds = graph::predecessors(&build, graph.as_ref(), s);
-        if let Some(p) = preds.iter().find(|p| p.ran()).filter(|_| !s.lazy) {
+        let own_cause = s.lazy && !s.is_link_merge();
+        if let Some(p) = preds.iter().find(|p| p.ran()).filter(|_| !own_cause) {
             parent.insert(s.seq, p.seq);
             continue;
         }
-        let (reference, latest) = if s.lazy {
+        let (reference, latest) = if own_cause {
             (None, None)
         } else {
             (

@@ -21,7 +21,7 @@ pub fn keys_of(conn: &Connection, ids: &[&str]) -> rusqlite::Result<Vec<Option<i
     let stored: i64 = conn
         .prepare_cached("SELECT COALESCE(max(key), 0) FROM build_keys")?
         .query_row([], |r| r.get(0))?;
-    if ids.len().saturating_mul(LOOKUPS_PER_SCAN) < usize::try_from(stored).unwrap_or(usize::MAX) {
+    if !scans(ids.len(), stored) {
         let mut stmt = conn.prepare_cached("SELECT key FROM build_keys WHERE id = ?1")?;
         for (id, key) in ids.iter().zip(keys.iter_mut()) {
             let mut rows = stmt.query([id])?;
@@ -40,6 +40,11 @@ pub fn keys_of(conn: &Connection, ids: &[&str]) -> rusqlite::Result<Vec<Option<i
         }
     }
     Ok(keys)
+}
+
+/// Whether `ids` ids of about `stored` builds are found in one pass rather than looked up.
+fn scans(ids: usize, stored: i64) -> bool {
+    ids.saturating_mul(LOOKUPS_PER_SCAN) >= usize::try_from(stored).unwrap_or(usize::MAX)
 }
 
 #[cfg(test)]
@@ -73,7 +78,8 @@ mod tests {
             .ok()
         };
         // 3 ids of 100 are looked up; 60 are found in one pass.
-        for n in [3, 60] {
+        for (n, scan) in [(3, false), (60, true)] {
+            assert_eq!(scans(n + 1, 100), scan, "{n} ids of 100");
             let mut ids: Vec<String> = (0..n).map(|i| format!("build-{}", i * 37 % 100)).collect();
             ids.push("not-stored".into());
             let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
