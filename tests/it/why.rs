@@ -91,6 +91,25 @@ fn roots(w: &Value) -> Vec<&Value> {
 }
 
 const STORE: &str = "current-engine/containerd-store";
+
+/// The captures of `STORE` numbered `numbers`, named `NNN{kind}...{ext}` (paths under
+/// sample-traces/).
+fn captures(numbers: &[&str], kind: &str, ext: &str) -> Vec<String> {
+    let names: Vec<String> = std::fs::read_dir(sample(STORE))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    numbers
+        .iter()
+        .map(|n| {
+            let f = names
+                .iter()
+                .find(|f| f.starts_with(&format!("{n}{kind}")) && f.ends_with(ext))
+                .unwrap_or_else(|| panic!("no capture {n}{kind}*{ext}"));
+            format!("{STORE}/{f}")
+        })
+        .collect()
+}
 const BASE1: &str = "127.0.0.1:5000/busybox:1";
 
 #[test]
@@ -590,19 +609,11 @@ fn ingest_tee_records_the_inputs_of_a_piped_build() {
 fn a_link_merge_that_ran_is_upstream_of_the_steps_after_it() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("b.db");
-    let traces: Vec<String> = ["001", "002", "003", "004"]
-        .iter()
-        .map(|n| {
-            let f = std::fs::read_dir(sample(STORE))
-                .unwrap()
-                .map(|e| e.unwrap().file_name().into_string().unwrap())
-                .find(|f| {
-                    f.starts_with(&format!("{n}-max-cold-main-rawjson")) && f.ends_with(".rawjson")
-                })
-                .unwrap();
-            sample(&format!("{STORE}/{f}"))
-        })
-        .collect();
+    let traces = captures(
+        &["001", "002", "003", "004"],
+        "-max-cold-main-rawjson",
+        ".rawjson",
+    );
     let refs: Vec<&str> = traces.iter().map(String::as_str).collect();
     crate::common::ingest(&db, &refs, &["branch=main"]);
     let id = last_id(&db);
@@ -654,5 +665,37 @@ fn why_on_a_build_that_ran_nothing_says_there_is_nothing_to_explain() {
     assert_eq!(
         text,
         format!("{}: no step ran; nothing to explain\n", &id[..12])
+    );
+}
+
+/// The same base image update in plain logs (captures 009-012), where a `COPY --link` and its
+/// merge are one step: that step hit (pulled), but the merge below it ran because the step it
+/// was merged onto ran, so `COPY src /app` after it is `upstream_changed`, as in rawjson.
+#[test]
+fn in_plain_logs_a_link_copy_that_hit_passes_on_the_change_below_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("b.db");
+    let traces = captures(
+        &["009", "010", "011", "012"],
+        "-max-cold-main-plain",
+        ".plain.log",
+    );
+    let refs: Vec<&str> = traces.iter().map(String::as_str).collect();
+    crate::common::ingest(&db, &refs, &["branch=main"]);
+    let id = last_id(&db);
+    let w = why(&db, &id);
+    let c = causes(&w);
+    let link = c
+        .iter()
+        .find(|(step, _, _)| step.starts_with("COPY --link"));
+    assert!(link.is_none(), "the --link step hit: {c:?}");
+    let src = c
+        .iter()
+        .find(|(step, _, _)| step == "COPY src /app")
+        .unwrap_or_else(|| panic!("{c:?}"));
+    assert_eq!(src.2, "upstream_changed", "{w:#}");
+    assert!(
+        roots(&w).iter().all(|r| r["stage"] != "final"),
+        "no root cause in `final`: {w:#}"
     );
 }

@@ -64,7 +64,16 @@ pub(crate) fn predecessors<'b>(
         .filter(|s| s.builds_the_stage() && s.same_stage(step) && s.stage_index < step.stage_index)
         .max_by_key(|s| (s.stage_index, s.is_link_merge()));
     match previous {
-        Some(p) => out.push(p),
+        Some(p) => {
+            out.push(p);
+            // Plain logs print a `COPY --link` and its merge as one step. When that step hit
+            // but what it was merged onto ran, the merge ran all the same: what is below it
+            // counts as below this step too (rawjson shows the merge as a step of its own).
+            if !p.ran() && is_link_copy(p) && !has_merge(build, p) {
+                let below = predecessors(build, graph, p);
+                out.extend(below.into_iter().next().filter(|b| b.ran()));
+            }
+        }
         None => out.extend(stage_base(build, graph, step)),
     }
     let ins = instruction_of(graph, step);
@@ -97,6 +106,25 @@ fn stage_base<'b>(
         .steps
         .iter()
         .find(|s| &s.digest == first && s.builds_the_stage())
+}
+
+/// A `COPY --link` (or `ADD --link`) instruction, not its merge.
+fn is_link_copy(step: &WStep) -> bool {
+    step.is_instruction()
+        && step
+            .instruction
+            .split_whitespace()
+            .skip(1)
+            .take_while(|w| w.starts_with("--"))
+            .any(|w| w == "--link" || w == "--link=true")
+}
+
+/// Whether the build shows the merge of `copy` as a step of its own (rawjson, not plain).
+fn has_merge(build: &WBuild, copy: &WStep) -> bool {
+    build
+        .steps
+        .iter()
+        .any(|s| s.is_link_merge() && s.same_stage(copy) && s.stage_index == copy.stage_index)
 }
 
 /// `--from=NAME` in a printed `COPY`/`ADD`.
