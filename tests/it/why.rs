@@ -61,6 +61,17 @@ fn last_id(db: &Path) -> String {
         .to_string()
 }
 
+/// A fresh database holding `traces` (paths under sample-traces/) with `labels`, and the id of
+/// the build stored last.
+fn last_of(traces: &[String], labels: &[&str]) -> (tempfile::TempDir, PathBuf, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("b.db");
+    let refs: Vec<&str> = traces.iter().map(String::as_str).collect();
+    crate::common::ingest(&db, &refs, labels);
+    let id = last_id(&db);
+    (dir, db, id)
+}
+
 fn why(db: &Path, id: &str) -> Value {
     json(db, &["why", id, "--json"])
 }
@@ -607,16 +618,12 @@ fn ingest_tee_records_the_inputs_of_a_piped_build() {
 /// copy and the next steps got a root cause: `evicted` or a changed build arg).
 #[test]
 fn a_link_merge_that_ran_is_upstream_of_the_steps_after_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("b.db");
     let traces = captures(
         &["001", "002", "003", "004"],
         "-max-cold-main-rawjson",
         ".rawjson",
     );
-    let refs: Vec<&str> = traces.iter().map(String::as_str).collect();
-    crate::common::ingest(&db, &refs, &["branch=main"]);
-    let id = last_id(&db);
+    let (_dir, db, id) = last_of(&traces, &["branch=main"]);
     let show = json(&db, &["show", &id, "--json"]);
     let outcome = |prefix: &str| -> String {
         show["steps"]
@@ -673,16 +680,12 @@ fn why_on_a_build_that_ran_nothing_says_there_is_nothing_to_explain() {
 /// was merged onto ran, so `COPY src /app` after it is `upstream_changed`, as in rawjson.
 #[test]
 fn in_plain_logs_a_link_copy_that_hit_passes_on_the_change_below_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("b.db");
     let traces = captures(
         &["009", "010", "011", "012"],
         "-max-cold-main-plain",
         ".plain.log",
     );
-    let refs: Vec<&str> = traces.iter().map(String::as_str).collect();
-    crate::common::ingest(&db, &refs, &["branch=main"]);
-    let id = last_id(&db);
+    let (_dir, db, id) = last_of(&traces, &["branch=main"]);
     let w = why(&db, &id);
     let c = causes(&w);
     let link = c
@@ -698,4 +701,27 @@ fn in_plain_logs_a_link_copy_that_hit_passes_on_the_change_below_it() {
         roots(&w).iter().all(|r| r["stage"] != "final"),
         "no root cause in `final`: {w:#}"
     );
+}
+
+/// `mode=min` after a prune (the link-project captures, a project of the black-box check): the
+/// deps stage's `WORKDIR` has the cache key of the build where it hit, yet ran; the cache the
+/// build imported never held it, and `why` says so, naming the cache and its mode.
+#[test]
+fn an_evicted_step_names_the_min_cache_it_was_not_in() {
+    let traces: Vec<String> = ["a-first", "b-import", "c-import", "d-srcchange"]
+        .iter()
+        .map(|n| format!("current-engine/link-project/s2-min-rawjson-{n}.rawjson"))
+        .collect();
+    let (_dir, db, id) = last_of(&traces, &["branch=main", "cache_mode=min"]);
+    let w = why(&db, &id);
+    let workdir = roots(&w)
+        .into_iter()
+        .find(|b| b["step"] == "WORKDIR /deps")
+        .unwrap_or_else(|| panic!("{w:#}"));
+    assert_eq!(workdir["cause"], "cache_unavailable");
+    assert_eq!(workdir["detail"], "evicted");
+    let held = "neither the imported cache (127.0.0.1:5077/proj:rawjson-min, mode=min, which exports only the final stage's layers) nor the builder's held it";
+    assert!(workdir["note"].as_str().unwrap().ends_with(held), "{w:#}");
+    let text = crate::common::ok(&db, &["why", &id]);
+    assert!(text.contains(held), "{text}");
 }

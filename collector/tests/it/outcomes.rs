@@ -229,6 +229,22 @@ const ROWS: &[(&str, &str, &str, Outcome, bool)] = &[
         Pulled,
         false,
     ),
+    // The same on a second project (two `COPY --link` on a base image that changed): both
+    // merges ran, the context copy itself hit.
+    (
+        "R15",
+        "current-engine/link-project/s4-rawjson-local-d-base.rawjson",
+        "[final 3/4] LINK COPY",
+        Executed,
+        false,
+    ),
+    (
+        "R15",
+        "current-engine/link-project/s4-rawjson-local-d-base.rawjson",
+        "[final 3/4] COPY --link",
+        Cached,
+        false,
+    ),
 ];
 
 #[test]

@@ -75,7 +75,11 @@ pub fn reason(b: &WhyBust) -> Vec<Piece> {
             "lazy_miss" => {
                 "was reported cached, then ran: the imported cache lacked its layers".into()
             }
-            "evicted" => "ran although nothing it depends on changed: its cache was evicted".into(),
+            // The note says where it hit and which caches lacked it (the imported one too).
+            "evicted" => match b.note.as_deref() {
+                Some(note) => format!("ran although nothing it depends on changed: {note}"),
+                None => "ran although nothing it depends on changed: its cache was evicted".into(),
+            },
             "import_failed" => "ran cold: the build's cache import failed".into(),
             _ => format!(
                 "ran without its cache: {}",
