@@ -18,7 +18,9 @@ use crate::event::{
     is_cancellation, BuildMeta, BuildVerdict, Event, LogEvent, Nanos, StatusEvent, VerdictStatus,
     VertexEvent,
 };
-use crate::model::{Build, BuildStatus, Format, LayerOp, LayerRef, Outcome, Step, StepKind};
+use crate::model::{
+    is_link_merge, Build, BuildStatus, Format, LayerOp, LayerRef, Outcome, Step, StepKind,
+};
 use crate::redact::SharedRedactor;
 
 /// Limits and redaction applied while assembling.
@@ -422,7 +424,7 @@ impl Pending {
         }
         let mut cache_imports = Vec::new();
         for s in &steps {
-            if let Some(r) = s.name.strip_prefix("importing cache manifest from ") {
+            if let Some(r) = crate::model::cache_import_ref(&s.name) {
                 cache_imports.push(r.to_string());
             }
         }
@@ -534,7 +536,7 @@ fn transfers(statuses: &HashMap<String, StatusState>) -> Transfers {
 fn relink_outcomes(steps: &mut [Step]) {
     let copy_ran: HashSet<String> = steps
         .iter()
-        .filter(|s| !s.instruction.starts_with("LINK "))
+        .filter(|s| !is_link_merge(&s.instruction))
         .filter(|s| matches!(s.outcome, Outcome::Executed))
         .filter_map(|s| s.progress_group.clone())
         .collect();
@@ -543,7 +545,7 @@ fn relink_outcomes(steps: &mut [Step]) {
             continue;
         };
         // `lazy_miss` on an executed step: it was reported cached first.
-        if !s.instruction.starts_with("LINK ") || s.outcome != Outcome::Executed || !s.lazy_miss {
+        if !is_link_merge(&s.instruction) || s.outcome != Outcome::Executed || !s.lazy_miss {
             continue;
         }
         if !copy_ran.contains(group) {

@@ -335,6 +335,20 @@ pub struct OutcomeCounts {
     pub lazy_miss: u32,
 }
 
+/// How BuildKit names a cache import's vertex: `importing cache manifest from REF`.
+const CACHE_IMPORT_PREFIX: &str = "importing cache manifest from ";
+
+/// The cache ref a cache import step names, when `name` is such a step's name.
+pub fn cache_import_ref(name: &str) -> Option<&str> {
+    name.strip_prefix(CACHE_IMPORT_PREFIX)
+}
+
+/// Whether `instruction` is the merge of a `COPY --link` (`LINK COPY ...`, a MergeOp putting the
+/// copied layer on its stage) rather than an instruction of the Dockerfile.
+pub fn is_link_merge(instruction: &str) -> bool {
+    instruction.starts_with("LINK ")
+}
+
 impl Build {
     pub fn counts(&self) -> OutcomeCounts {
         let mut c = OutcomeCounts::default();
@@ -356,12 +370,11 @@ impl Build {
     /// The build's failed cache imports: `(ref, the importer's message)`. BuildKit goes on without
     /// such a cache (the import error is not fatal), so the build ran without it.
     pub fn failed_cache_imports(&self) -> Vec<(&str, &str)> {
-        const PREFIX: &str = "importing cache manifest from ";
         self.steps
             .iter()
             .filter(|s| s.kind == StepKind::CacheImport && s.outcome == Outcome::Failed)
             .map(|s| {
-                let reference = s.name.strip_prefix(PREFIX).unwrap_or(&s.name);
+                let reference = cache_import_ref(&s.name).unwrap_or(&s.name);
                 (reference, s.error.as_deref().unwrap_or("failed"))
             })
             .collect()

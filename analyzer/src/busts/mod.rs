@@ -215,7 +215,6 @@ fn step_counts(steps: LazyFrame, key: u32) -> Result<(u32, u32, u32)> {
 
 /// The refs of a build's `importing cache manifest from REF` steps, in order.
 fn cache_imports(conn: &rusqlite::Connection, id: &str) -> Result<Vec<String>> {
-    const PREFIX: &str = "importing cache manifest from ";
     let mut stmt = conn.prepare_cached(
         "SELECT name FROM steps WHERE build_id = ?1 AND kind = 'cache_import' ORDER BY seq",
     )?;
@@ -224,7 +223,7 @@ fn cache_imports(conn: &rusqlite::Connection, id: &str) -> Result<Vec<String>> {
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(names
         .iter()
-        .filter_map(|n| n.strip_prefix(PREFIX).map(str::to_string))
+        .filter_map(|n| collector::model::cache_import_ref(n).map(str::to_string))
         .collect())
 }
 

@@ -42,7 +42,7 @@ impl WStep {
     /// `LINK COPY ...`: the merge that puts a `COPY --link` layer on its stage. What the next
     /// instruction of the stage builds on is the merge, not the copy (made on scratch).
     pub fn is_link_merge(&self) -> bool {
-        self.instruction.starts_with("LINK ")
+        collector::model::is_link_merge(&self.instruction)
     }
 
     /// An instruction, or a `COPY --link` merge: the steps a stage's filesystem is made of.

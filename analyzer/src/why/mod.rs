@@ -15,6 +15,7 @@ mod load;
 use std::collections::HashMap;
 
 use collector::inputs::tree::ChangedFile;
+use collector::model::cache_import_ref;
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
@@ -168,11 +169,7 @@ fn imported_caches(conn: &Connection, b: &WBuild) -> Result<Option<String>> {
         .steps
         .iter()
         .filter(|s| s.kind == "cache_import" && s.error.is_none())
-        .map(|s| {
-            s.name
-                .strip_prefix("importing cache manifest from ")
-                .unwrap_or(&s.name)
-        })
+        .map(|s| cache_import_ref(&s.name).unwrap_or(&s.name))
         .collect();
     if refs.is_empty() {
         return Ok(None);
@@ -204,10 +201,7 @@ pub fn why_build(conn: &Connection, id: &str, step: Option<&str>) -> Result<Why>
         .iter()
         .filter(|s| s.kind == "cache_import")
         .filter_map(|s| {
-            let r = s
-                .name
-                .strip_prefix("importing cache manifest from ")
-                .unwrap_or(&s.name);
+            let r = cache_import_ref(&s.name).unwrap_or(&s.name);
             s.error.clone().map(|e| (r.to_string(), e))
         })
         .collect();

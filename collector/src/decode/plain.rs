@@ -375,7 +375,7 @@ impl<R: BufRead> PlainDecoder<R> {
 
 /// A cache importer's vertex: its errors never fail the build.
 fn is_cache_import(name: &str) -> bool {
-    name.starts_with("importing cache manifest from ")
+    crate::model::cache_import_ref(name).is_some()
 }
 
 impl<R: BufRead> Records for PlainDecoder<R> {

@@ -262,11 +262,7 @@ impl Store {
         }
         let cache_imports = out
             .iter()
-            .filter_map(|s| {
-                s.name
-                    .strip_prefix("importing cache manifest from ")
-                    .map(str::to_string)
-            })
+            .filter_map(|s| crate::model::cache_import_ref(&s.name).map(str::to_string))
             .collect();
         Ok(Build {
             id: row.id,

@@ -292,10 +292,7 @@ fn insert_cache_ops(
 ) -> rusqlite::Result<()> {
     match s.kind {
         StepKind::CacheImport => {
-            let target = s
-                .name
-                .strip_prefix("importing cache manifest from ")
-                .unwrap_or(&s.name);
+            let target = crate::model::cache_import_ref(&s.name).unwrap_or(&s.name);
             cache_op.execute(params![
                 build_id,
                 s.seq,

@@ -33,7 +33,8 @@ pub(crate) fn sample_builds() -> Vec<Build> {
         .collect()
 }
 
-fn source() -> SourceInfo {
+/// Where the test builds say they came from (also for `store_reads`).
+pub(crate) fn source() -> SourceInfo {
     SourceInfo {
         path: "input".into(),
         bytes: 1,

@@ -4,7 +4,7 @@
 use collector::model::Build;
 use collector::store::{SourceInfo, Store, StoreError};
 
-use crate::store_batches::sample_builds;
+use crate::store_batches::{sample_builds, source};
 
 /// The app1 builds, alternately labelled `branch=main` and `branch=dev`, stored.
 fn labelled() -> (Store, Vec<Build>) {
@@ -14,12 +14,7 @@ fn labelled() -> (Store, Vec<Build>) {
         b.labels.insert("branch".into(), branch.into());
     }
     let mut store = Store::open_in_memory().unwrap();
-    let src = SourceInfo {
-        path: "input".into(),
-        bytes: 1,
-        ingested_at: 7,
-        capture_wall_ns: None,
-    };
+    let src = source();
     for b in &builds {
         store.insert_build(b, &src).unwrap();
     }
@@ -129,12 +124,7 @@ fn a_common_label_and_a_rare_one_give_the_same_recent_builds() {
         builds.push(b);
     }
     let mut store = Store::open_in_memory().unwrap();
-    let src = SourceInfo {
-        path: "input".into(),
-        bytes: 1,
-        ingested_at: 7,
-        capture_wall_ns: None,
-    };
+    let src = source();
     let batch: Vec<_> = builds.iter().map(|b| (b, &src)).collect();
     assert!(store.insert_builds(&batch).iter().all(|r| r.is_ok()));
     let want = |label: &str, before: i64, exclude: &str, n: usize| -> Vec<String> {
@@ -167,12 +157,7 @@ fn a_common_label_and_a_rare_one_give_the_same_recent_builds() {
 fn a_long_listing_attaches_each_build_its_own_labels() {
     let base = sample_builds();
     let mut store = Store::open_in_memory().unwrap();
-    let src = SourceInfo {
-        path: "input".into(),
-        bytes: 1,
-        ingested_at: 7,
-        capture_wall_ns: None,
-    };
+    let src = source();
     let mut n = 0;
     while n < 400 {
         for b in &base {
