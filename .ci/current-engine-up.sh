@@ -13,7 +13,9 @@
 #
 # dockerd runs as root without the bridge network or iptables (build with `--network host` or
 # `none`), with data root, exec root, socket, daemon.json, registry storage and a private
-# DOCKER_CONFIG (holding the buildx plugin) in a fresh temp dir. Base images: `local/busybox:1`
+# DOCKER_CONFIG (holding the buildx plugin) in a fresh temp dir. Besides its Unix socket, dockerd
+# listens on plain TCP on a free 127.0.0.1 port (BUILDPROF_CURRENT_DOCKER_TCP), as a remote
+# engine without TLS is reached (a CI job's docker:dind service). Base images: `local/busybox:1`
 # and a different `local/busybox:2` (to simulate a base image update), both also pushed to the
 # registry as $BUILDPROF_REGISTRY/busybox:{1,2}. Any failure prints the logs and exits non-zero.
 #
@@ -151,6 +153,11 @@ ln "$prefix/usr/libexec/docker/cli-plugins/docker-buildx" "$DOCKER_CONFIG/cli-pl
 echo '{}' >"$DOCKER_CONFIG/config.json"
 docker=("$cli" -H "$host")
 
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+tcp_port=$((20000 + RANDOM % 40000))
+while port_taken "$tcp_port"; do tcp_port=$((20000 + RANDOM % 40000)); done
+tcp_host=tcp://127.0.0.1:$tcp_port
+
 echo "$daemon_json" >"$dir/daemon.json"
 log "starting dockerd 26 ($store image store) in $dir"
 # Prefix first on PATH: dockerd finds containerd, containerd-shim-runc-v2 and docker-init there,
@@ -158,7 +165,7 @@ log "starting dockerd 26 ($store image store) in $dir"
 PATH="$prefix/usr/sbin:$prefix/usr/bin:$PATH" "$prefix/usr/sbin/dockerd" \
     --config-file "$dir/daemon.json" --iptables=false --ip6tables=false --bridge=none \
     --data-root "$dir/root" --exec-root "$dir/exec" --pidfile "$dir/dockerd.pid" \
-    -H "$host" </dev/null >"$dir/dockerd.log" 2>&1 &
+    -H "$host" -H "$tcp_host" </dev/null >"$dir/dockerd.log" 2>&1 &
 echo $! >"$dir/dockerd.launch.pid"
 
 deadline=$((SECONDS + timeout))
@@ -183,7 +190,6 @@ esac || { log "dockerd runs with '$driver', not the $store store"; show_logs; ex
 "${docker[@]}" buildx version >/dev/null || { log "the buildx plugin does not run"; exit 1; }
 
 # --- registry ---------------------------------------------------------------------------------
-port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 start_registry() {
     mkdir -p "$dir/registry"
     cat >"$dir/registry.yml" <<EOF
@@ -255,6 +261,7 @@ log "engine ready at $host (dockerd $("${docker[@]}" version --format '{{.Server
 q() { printf '%q' "$1"; }
 echo "export DOCKER_HOST=$(q "$host")"
 echo "export DOCKER_CONFIG=$(q "$DOCKER_CONFIG")"
+echo "export BUILDPROF_CURRENT_DOCKER_TCP=$(q "$tcp_host")"
 echo "export BUILDPROF_CURRENT_ENGINE_DIR=$(q "$dir")"
 echo "export BUILDPROF_REGISTRY=$(q "$registry")"
 echo "export BUILDPROF_ENGINE_STORE=$(q "$store")"

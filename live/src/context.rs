@@ -39,6 +39,29 @@ struct Entry {
     kind: EntryKind,
 }
 
+/// The context directory and the Dockerfile, as absolute paths, checked to exist.
+/// `dockerfile` (relative to the working directory, as with `docker build -f`) defaults to
+/// `root/Dockerfile`.
+pub fn locate(root: &Path, dockerfile: Option<&Path>) -> Result<(PathBuf, PathBuf), ContextError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ContextError::Io { path, source }
+    };
+    if !root.is_dir() {
+        return Err(ContextError::NotADirectory(root.to_path_buf()));
+    }
+    let root_abs = root.canonicalize().map_err(io(root))?;
+    let df_path = match dockerfile {
+        Some(p) => p.to_path_buf(),
+        None => root.join("Dockerfile"),
+    };
+    if !df_path.is_file() {
+        return Err(ContextError::NoDockerfile(df_path));
+    }
+    let df_abs = df_path.canonicalize().map_err(io(&df_path))?;
+    Ok((root_abs, df_abs))
+}
+
 /// A scanned build context.
 #[derive(Debug, Clone)]
 pub struct BuildContext {
@@ -58,18 +81,7 @@ impl BuildContext {
             let path = path.to_path_buf();
             move |source| ContextError::Io { path, source }
         };
-        if !root.is_dir() {
-            return Err(ContextError::NotADirectory(root.to_path_buf()));
-        }
-        let root_abs = root.canonicalize().map_err(io(root))?;
-        let df_path = match dockerfile {
-            Some(p) => p.to_path_buf(),
-            None => root.join("Dockerfile"),
-        };
-        if !df_path.is_file() {
-            return Err(ContextError::NoDockerfile(df_path));
-        }
-        let df_abs = df_path.canonicalize().map_err(io(&df_path))?;
+        let (root_abs, df_abs) = locate(root, dockerfile)?;
         let (dockerfile_name, outside_dockerfile) = match df_abs.strip_prefix(&root_abs) {
             Ok(rel) => (slash_path(rel), None),
             Err(_) => {

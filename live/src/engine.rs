@@ -10,14 +10,15 @@
 //! `version=2` build requires a gRPC session, and without it the `moby.buildkit.trace` aux
 //! messages do not deserialize into bollard's types. Instead `POST /build?version=2` is sent
 //! with a tar body through bollard's own transport (a request modifier turns a raw-body request
-//! into the build request, so unix sockets, TCP and TLS work alike), and the response body goes
+//! into the build request, so Unix sockets and TCP work alike), and the response body goes
 //! byte for byte to a [`CaptureSender`], where the existing Engine API decoder reads it: a
-//! build recorded live is decoded exactly like a saved API stream. Tar-body builds without a
-//! session work on dockerd 20.10 and on newer engines with the classic image store. With the
-//! containerd image store (Docker 24-27), dockerd cannot hand an uploaded context to BuildKit
-//! (moby/moby#47717); for a local engine on a Unix socket the context is then served to it over
-//! loopback HTTP instead ([`crate::served_context`]). A remote engine of that kind still fails,
-//! and the failure says to record the build through buildx.
+//! build recorded live is decoded exactly like a saved API stream. Tar-body builds work on
+//! dockerd 20.10 and on newer engines with the classic image store. With the containerd image
+//! store (Docker 24+), dockerd cannot hand an uploaded context to BuildKit (moby/moby#47717), so
+//! the build opens a BuildKit session instead ([`crate::session`]) and the engine pulls the
+//! context and the Dockerfile through it (`remote=client-session`), as the Docker CLI does: on
+//! a local or a remote engine alike. Should a session be impossible (no Unix sockets and no TCP
+//! host), the upload is tried and its failure says to record the build through buildx.
 
 use std::future::Future;
 use std::sync::Mutex;
@@ -32,8 +33,9 @@ use http::{Method, Request, Uri};
 
 use crate::capture::{CaptureSender, MERGED};
 use crate::context::{BuildContext, ContextError};
+use crate::filesync::SyncedDirs;
 use crate::interrupt;
-use crate::served_context::ServedContext;
+use crate::session::{self, Session};
 use collector::model::Build;
 
 const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
@@ -254,10 +256,8 @@ impl Engine {
         request: &BuildRequest,
         sink: &CaptureSender,
     ) -> Result<(), EngineError> {
-        let ctx = BuildContext::scan(&request.context, request.dockerfile.as_deref())?;
-        let mut query = request.query(ctx.dockerfile_name());
-        // `served` is kept until the build ends: dropping it stops serving the context.
-        let (writer, rx, served) = self.send_context(ctx, request, &mut query).await?;
+        // `session` is kept until the build ends: dropping it closes the session.
+        let (writer, rx, query, session) = self.send_context(request).await?;
         let body = bollard::body_try_stream(futures_util::stream::unfold(rx, |mut rx| async {
             rx.recv().await.map(|c| (c, rx))
         }));
@@ -288,7 +288,7 @@ impl Engine {
             }
         };
         drop(stream);
-        drop(served);
+        drop(session);
         match writer.await {
             Ok(Err(e)) if result.is_ok() && e.kind() != std::io::ErrorKind::BrokenPipe => {
                 Err(EngineError::Context(ContextError::Io {
@@ -322,26 +322,46 @@ type BodyChunks = tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>;
 impl Engine {
     /// How the engine gets the context: as the tar body of the request (written by the task
     /// returned into the channel returned), or, where it cannot read that (the containerd image
-    /// store of a local engine), served over loopback with `remote=URL` added to `query` and an
-    /// empty body.
+    /// store), through a BuildKit session, with an empty body. Returns the request's query too.
     async fn send_context(
         &self,
-        ctx: BuildContext,
         request: &BuildRequest,
-        query: &mut String,
-    ) -> Result<(TarWriter, BodyChunks, Option<ServedContext>), EngineError> {
+    ) -> Result<(TarWriter, BodyChunks, String, Option<Session>), EngineError> {
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
-        if self.containerd_store && self.host.starts_with("unix://") {
-            let served = ServedContext::start(ctx)
-                .await
-                .map_err(|source| ContextError::Io {
-                    path: request.context.clone(),
-                    source,
-                })?;
-            query.push_str(&format!("&remote={}", percent_encode(served.url())));
+        if self.containerd_store && session::supported(&self.host) {
+            let (root, dockerfile) =
+                crate::context::locate(&request.context, request.dockerfile.as_deref())?;
+            let folder = dockerfile.parent().unwrap_or(&root).to_path_buf();
+            let name = dockerfile
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "Dockerfile".into());
+            // The same folders get the same key, so the engine sends only what changed.
+            let key = blake3::hash(root.to_string_lossy().as_bytes()).to_hex();
+            let dirs = SyncedDirs::new(&root, &folder);
+            let session = session::open(
+                &self.host,
+                &self.api_version,
+                &key[..32],
+                dirs,
+                api_timeout(),
+            )
+            .await
+            .map_err(|e| EngineError::Unreachable {
+                host: self.host.clone(),
+                message: e.to_string(),
+            })?;
+            let query = format!(
+                "{}&remote=client-session&session={}",
+                request.query(&name),
+                session.id()
+            );
+            drop(tx);
             let nothing = tokio::task::spawn_blocking(|| Ok(()));
-            return Ok((nothing, rx, Some(served)));
+            return Ok((nothing, rx, query, Some(session)));
         }
+        let ctx = BuildContext::scan(&request.context, request.dockerfile.as_deref())?;
+        let query = request.query(ctx.dockerfile_name());
         let writer = tokio::task::spawn_blocking(move || {
             let mut w = ChannelWriter {
                 tx,
@@ -349,7 +369,7 @@ impl Engine {
             };
             ctx.write_tar(&mut w)
         });
-        Ok((writer, rx, None))
+        Ok((writer, rx, query, None))
     }
 }
 
@@ -475,16 +495,14 @@ pub fn explain_failure(build: &Build) -> Option<String> {
     let error = build.error.as_deref().unwrap_or("");
     let uploaded = error.contains("build-context-")
         && (error.contains("no such host") || error.contains("failed to read downloaded context"));
-    // The context served over loopback, by an engine that does not share this machine's
-    // loopback (rootless dockerd in its own network namespace, a VM).
-    let served = error.contains("http://127.0.0.1:") && error.contains("/context.tar");
-    if uploaded || served {
-        // Docker 24-27 with the containerd image store serves an uploaded context to BuildKit
-        // as `http://build-context-<id>`, which that daemon cannot resolve (moby/moby#47717).
+    if uploaded {
+        // Docker 24+ with the containerd image store serves an uploaded context to BuildKit as
+        // `http://build-context-<id>`, which that daemon cannot resolve (moby/moby#47717); a
+        // session carries it instead wherever one can be opened.
         return Some(
-            "the engine could not read the build context sent through its API (Docker 24-27 \
-             with the containerd image store, on an engine that is not local): record the build \
-             through buildx instead, `buildprof record -- docker buildx build --progress=rawjson ...`"
+            "the engine could not read the build context uploaded with the request (the \
+             containerd image store, moby/moby#47717): record the build through buildx instead, \
+             `buildprof record -- docker buildx build --progress=rawjson ...`"
                 .into(),
         );
     }

@@ -12,7 +12,8 @@
 //!   a capture (the existing Engine API decoder reads it). [`build`]: one such build, stored.
 //! - [`context::BuildContext`]: the build context as a tar stream, `.dockerignore` applied.
 //!   Where the engine cannot read a context uploaded with the request (the containerd image
-//!   store of Docker 24-27), `served_context` serves the tar to it over loopback HTTP.
+//!   store), [`session`] opens a BuildKit session on it and [`filesync`] sends the context
+//!   through that, as the Docker CLI does.
 //! - [`inputs`] and [`manifest`]: a build's inputs (Dockerfile, build args, a hash tree of the
 //!   context) gathered while it runs, for `why`.
 //! - [`experiment`]: the variants of an experiment and the runner of its matrix.
@@ -35,6 +36,7 @@ pub mod context;
 mod dockerignore;
 pub mod engine;
 pub mod experiment;
+pub mod filesync;
 mod hash_cache;
 pub mod inputs;
 pub mod interrupt;
@@ -42,7 +44,7 @@ pub mod manifest;
 #[cfg(unix)]
 mod passthrough;
 pub mod record;
-mod served_context;
+pub mod session;
 pub mod steps;
 mod tail;
 pub mod tee;

@@ -357,71 +357,86 @@ fn cache_strategies_on_a_current_engine() {
     }
 }
 
+/// `buildprof build --json` of `ctx` on `host` (with `extra` arguments); its builds row.
+fn api_build(e: &CurrentEngine, host: &str, db: &Path, ctx: &Path, extra: &[&str]) -> Value {
+    let out = bin()
+        .env("DOCKER_HOST", host)
+        .arg("--db")
+        .arg(db)
+        .args(["build", "--json", "--quiet", "--network", "host"])
+        .args(extra)
+        .arg("--build-arg")
+        .arg(format!("BASE={}/busybox:1", e.registry))
+        .arg(ctx)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let row: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(row["status"], "succeeded", "{row}");
+    row
+}
+
+/// The Dockerfile instructions after FROM of a stored build (not the engine's internal steps),
+/// with their outcomes.
+fn instruction_outcomes(db: &Path, row: &Value) -> Vec<(String, String)> {
+    let out = bin()
+        .arg("--db")
+        .arg(db)
+        .args(["show", "--json"])
+        .arg(row["id"].as_str().unwrap())
+        .output()
+        .unwrap();
+    let show: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps = show["steps"].as_array().unwrap().iter();
+    let instructions = steps.filter(|s| !s["stage"].is_null() && s["kind"] != "FROM");
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    let pairs = instructions.map(|s| (text(&s["instruction"]), text(&s["outcome"])));
+    pairs.collect()
+}
+
+fn outcome_of(steps: &[(String, String)], prefix: &str) -> Option<String> {
+    let step = steps.iter().find(|(i, _)| i.starts_with(prefix));
+    step.map(|(_, o)| o.clone())
+}
+
+/// A copy of the project with a source file no earlier build had, so the first build must copy
+/// it and compile.
+fn fresh_project(dir: &Path) -> PathBuf {
+    let project =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-traces/current-engine/project");
+    let ctx = dir.join("project");
+    copy_dir(&project, &ctx);
+    let stamp = format!("{dir:?} {}", std::process::id());
+    std::fs::write(ctx.join("src/stamp.txt"), stamp).unwrap();
+    ctx
+}
+
 #[test]
 #[ignore = "needs the current engine and registry (.ci/current-engine-up.sh)"]
 fn build_through_the_api_works_on_the_current_engine_and_reuses_its_cache() {
     // With the containerd image store (the script's default), dockerd 26 cannot read a context
-    // uploaded with the request; buildprof serves it over loopback instead. With the classic
-    // store (BUILDPROF_ENGINE_STORE=overlay2) the context is uploaded as on 20.10.
+    // uploaded with the request; buildprof opens a BuildKit session and the engine pulls the
+    // context through it. With the classic store (BUILDPROF_ENGINE_STORE=overlay2) the context
+    // is uploaded as on 20.10.
     let e = current_engine();
     let dir = tempfile::tempdir().unwrap();
-    let project =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-traces/current-engine/project");
-    let ctx = dir.path().join("project");
-    copy_dir(&project, &ctx);
+    let ctx = fresh_project(dir.path());
     let db = dir.path().join("b.db");
-    let build = |label: &str| {
-        let out = bin()
-            .env("DOCKER_HOST", &e.host)
-            .arg("--db")
-            .arg(&db)
-            .args(["build", "--json", "--quiet", "--network", "host", "--label"])
-            .arg(format!("run={label}"))
-            .arg("--build-arg")
-            .arg(format!("BASE={}/busybox:1", e.registry))
-            .arg(&ctx)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert_eq!(out.status.code(), Some(0), "{stderr}");
-        let row: Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(row["status"], "succeeded", "{row}");
-        row
-    };
-    // A source file no earlier build had: the first build must copy it and compile.
-    let stamp = format!("{:?} {}", dir.path(), std::process::id());
-    std::fs::write(ctx.join("src/stamp.txt"), stamp).unwrap();
-    let first = build("first");
-    let second = build("second");
-    let steps = |row: &Value| -> Vec<(String, String)> {
-        let out = bin()
-            .arg("--db")
-            .arg(&db)
-            .args(["show", "--json"])
-            .arg(row["id"].as_str().unwrap())
-            .output()
-            .unwrap();
-        let show: Value = serde_json::from_slice(&out.stdout).unwrap();
-        let steps = show["steps"].as_array().unwrap().iter();
-        // The Dockerfile's instructions after FROM (not the engine's internal steps).
-        let instructions = steps.filter(|s| !s["stage"].is_null() && s["kind"] != "FROM");
-        let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
-        let pairs = instructions.map(|s| (text(&s["instruction"]), text(&s["outcome"])));
-        pairs.collect()
-    };
-    let (first, second) = (steps(&first), steps(&second));
+    let first = api_build(&e, &e.host, &db, &ctx, &["--label", "run=first"]);
+    let second = api_build(&e, &e.host, &db, &ctx, &["--label", "run=second"]);
+    let (first, second) = (
+        instruction_outcomes(&db, &first),
+        instruction_outcomes(&db, &second),
+    );
     // The context arrived whole: the new file was copied and the app compiled with it.
-    let outcome = |steps: &[(String, String)], prefix: &str| {
-        let step = steps.iter().find(|(i, _)| i.starts_with(prefix));
-        step.map(|(_, o)| o.clone())
-    };
     assert_eq!(
-        outcome(&first, "COPY src /app").as_deref(),
+        outcome_of(&first, "COPY src /app").as_deref(),
         Some("executed"),
         "{first:?}"
     );
     assert_eq!(
-        outcome(&first, "RUN echo \"compiling").as_deref(),
+        outcome_of(&first, "RUN echo \"compiling").as_deref(),
         Some("executed"),
         "{first:?}"
     );
@@ -429,4 +444,71 @@ fn build_through_the_api_works_on_the_current_engine_and_reuses_its_cache() {
     assert_eq!(second.len(), first.len(), "{second:?}");
     assert!(second.len() >= 10, "{second:?}");
     assert!(second.iter().all(|(_, o)| o == "cached"), "{second:?}");
+}
+
+#[test]
+#[ignore = "needs the current engine and registry (.ci/current-engine-up.sh)"]
+fn build_over_tcp_sends_the_context_through_a_session_as_dockerignore_says() {
+    // The engine reached over plain TCP (a CI job's dind service), which cannot fetch anything
+    // from this machine's loopback: only the session can carry the context. The Dockerfile
+    // lives outside the context, so the session serves two folders.
+    let e = current_engine();
+    let tcp = std::env::var("BUILDPROF_CURRENT_DOCKER_TCP").unwrap_or_else(|_| {
+        panic!("BUILDPROF_CURRENT_DOCKER_TCP is not set: start the engine with .ci/current-engine-up.sh")
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = fresh_project(dir.path());
+    let dockerfile = dir.path().join("outside.Dockerfile");
+    std::fs::copy(ctx.join("Dockerfile"), &dockerfile).unwrap();
+    std::fs::remove_file(ctx.join("Dockerfile")).unwrap();
+    let db = dir.path().join("b.db");
+    let f = dockerfile.to_str().unwrap();
+    let first = api_build(&e, &tcp, &db, &ctx, &["-f", f]);
+    let first = instruction_outcomes(&db, &first);
+    assert_eq!(
+        outcome_of(&first, "COPY src /app").as_deref(),
+        Some("executed"),
+        "{first:?}"
+    );
+    // Files `.dockerignore` excludes (`*.md`, `tmp/`, `**/*.log`) change: nothing re-runs.
+    std::fs::write(ctx.join("README.md"), "edited").unwrap();
+    std::fs::create_dir_all(ctx.join("tmp")).unwrap();
+    std::fs::write(ctx.join("tmp/scratch.txt"), "new").unwrap();
+    std::fs::write(ctx.join("src/debug.log"), "new").unwrap();
+    let second = api_build(&e, &tcp, &db, &ctx, &["-f", f]);
+    let second = instruction_outcomes(&db, &second);
+    assert!(second.iter().all(|(_, o)| o == "cached"), "{second:?}");
+    // A file it does not exclude changes: the engine asks for it again and the step re-runs,
+    // and `why` names that file.
+    let stamp = std::fs::read_to_string(ctx.join("src/stamp.txt")).unwrap();
+    std::fs::write(ctx.join("src/stamp.txt"), format!("{stamp} changed")).unwrap();
+    let third = api_build(&e, &tcp, &db, &ctx, &["-f", f]);
+    let id = third["id"].as_str().unwrap().to_string();
+    let third = instruction_outcomes(&db, &third);
+    assert_eq!(
+        outcome_of(&third, "COPY src /app").as_deref(),
+        Some("executed"),
+        "{third:?}"
+    );
+    assert_eq!(
+        outcome_of(&third, "COPY config").as_deref(),
+        Some("executed"),
+        "{third:?}"
+    );
+    assert_eq!(
+        outcome_of(&third, "COPY deps/").as_deref(),
+        Some("cached"),
+        "{third:?}"
+    );
+    let why = json(&db, &["why", &id, "--json"]);
+    let busts = why["busts"].as_array().unwrap();
+    let copy = busts.iter().find(|b| {
+        b["step"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("COPY src /app")
+    });
+    let copy = copy.unwrap_or_else(|| panic!("{why:#}"));
+    assert_eq!(copy["cause"], "source_files_changed", "{why:#}");
+    assert_eq!(copy["changed_files"][0]["path"], "src/stamp.txt", "{why:#}");
 }
