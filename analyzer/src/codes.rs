@@ -26,6 +26,10 @@ pub mod kind {
     pub const IMAGE_EXPORT: u32 = 4;
     /// `[internal]` and other bookkeeping vertices.
     pub const OTHER: u32 = 5;
+    /// The merge of a `COPY --link` onto its stage (`LINK COPY ...`, at its copy's stage index):
+    /// not an instruction, but where a stage's cache chain can break (its copy hit, the stage
+    /// below it changed), so loaded with the instructions for [`crate::busts`].
+    pub const LINK_MERGE: u32 = 6;
 }
 
 /// Build status codes in the `status` column.

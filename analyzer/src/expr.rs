@@ -25,6 +25,12 @@ pub fn instruction() -> Expr {
     col("kind").eq(lit(kind::INSTRUCTION))
 }
 
+/// A step of a stage's cache chain: an instruction, or the merge of a `COPY --link`
+/// ([`kind::LINK_MERGE`]), which only [`crate::busts`] looks at.
+pub fn chain_step() -> Expr {
+    instruction().or(col("kind").eq(lit(kind::LINK_MERGE)))
+}
+
 /// Sum of a boolean condition as a `u32` count.
 pub fn count_if(cond: Expr) -> Expr {
     cond.cast(DataType::UInt32).sum()

@@ -22,7 +22,9 @@ use crate::scope::Scope;
 /// Which step rows and columns to read.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StepSelect {
-    /// Every step kind; otherwise only Dockerfile instructions other than `FROM`.
+    /// Every step kind; otherwise only Dockerfile instructions other than `FROM` (and the
+    /// merges of `COPY --link`, [`kind::LINK_MERGE`], which every analysis but busts filters out
+    /// with [`crate::expr::instruction`]).
     pub all_kinds: bool,
     /// `ident`, `stage`, `stage_index`, `digest` (and `parent`, the first input's digest).
     pub identity: bool,
@@ -183,7 +185,7 @@ pub(crate) fn scan_part(
             continue;
         };
         let def = defs.get(r.get_ref(2)?.as_i64()?)?;
-        if !select.all_kinds && def.kind != kind::INSTRUCTION {
+        if !select.all_kinds && def.kind != kind::INSTRUCTION && def.kind != kind::LINK_MERGE {
             continue;
         }
         c.build.push(build);
@@ -258,12 +260,17 @@ impl Defs {
         let mut out = PlHashMap::default();
         while let Some(r) = rows.next()? {
             let kind: String = r.get(1)?;
+            let instruction: String = r.get(3)?;
+            let kind = match StepKind::parse(&kind).map_or(kind::OTHER, kind_code) {
+                kind::OTHER if collector::model::is_link_merge(&instruction) => kind::LINK_MERGE,
+                k => k,
+            };
             out.insert(
                 r.get::<_, i64>(0)?,
                 Def {
-                    kind: StepKind::parse(&kind).map_or(kind::OTHER, kind_code),
+                    kind,
                     stage: r.get(2)?,
-                    instruction: r.get(3)?,
+                    instruction,
                     stage_index: r.get::<_, Option<i64>>(4)?.map(|v| v as u32),
                     ids: None,
                 },

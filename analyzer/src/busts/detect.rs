@@ -4,7 +4,10 @@
 //! root cause of a bust is the first step of a stage that ran although its predecessor was a
 //! hit. Rules (instructions other than `FROM`, ordered by their `[stage i/n]` index):
 //!
-//! * the predecessor of a step is the previous instruction of its stage;
+//! * the predecessor of a step is the previous instruction of its stage; a `COPY --link` is
+//!   followed by its merge (`LINK COPY ...`, at the copy's index), which puts the copied layer
+//!   on the stage so far: the merge has two predecessors, its copy and the step before the
+//!   copy, and is a bust only when both hit; the step after it has the merge as predecessor;
 //! * for the first instruction of a stage it is the stage's base: the step its first input
 //!   points to when that is an instruction of another stage (`FROM deps AS test`); when the
 //!   base is an image (`FROM`), it counts as present when the build hit the cache anywhere
@@ -21,8 +24,8 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::codes::outcome;
-use crate::expr::{count_if, hit, instruction, left_join, ran, sort_asc};
+use crate::codes::{kind, outcome};
+use crate::expr::{chain_step, count_if, hit, left_join, ran, sort_asc};
 use crate::load::Loaded;
 
 /// Why a step is a bust.
@@ -79,7 +82,7 @@ pub(crate) fn detect(steps: LazyFrame, copy_from: LazyFrame) -> crate::Result<La
     let with_build =
         |e: Expr| col("build").cast(DataType::UInt64) * lit(1u64 << 32) + e.cast(DataType::UInt64);
     let instr = steps
-        .filter(instruction().and(col("stage_index").is_not_null()))
+        .filter(chain_step().and(col("stage_index").is_not_null()))
         .select([
             col("build"),
             col("seq"),
@@ -94,6 +97,7 @@ pub(crate) fn detect(steps: LazyFrame, copy_from: LazyFrame) -> crate::Result<La
             with_build(col("parent")).alias("parent_key"),
             hit().alias("hit"),
             ran().alias("ran"),
+            col("kind").eq(lit(kind::LINK_MERGE)).alias("merge"),
         ])
         .collect()?;
     // Sets for membership tests (`is_in` keeps row order, unlike a join).
@@ -129,7 +133,7 @@ pub(crate) fn detect(steps: LazyFrame, copy_from: LazyFrame) -> crate::Result<La
         .then(col("parent_key").is_in(lit(hit_digests).implode(false), false))
         .otherwise(lit(NULL).cast(DataType::Boolean));
     let candidates = left_join(instr.lazy(), copy_from, &["ident"])
-        .sort(["group", "stage_index"], sort_asc(2))
+        .sort(["group", "stage_index", "merge"], sort_asc(3))
         .with_columns([
             dense(new_group.clone()).alias("g"),
             dense(new_build).alias("b"),
@@ -137,6 +141,11 @@ pub(crate) fn detect(steps: LazyFrame, copy_from: LazyFrame) -> crate::Result<La
                 .then(col("hit").shift(lit(1)))
                 .otherwise(lit(NULL).cast(DataType::Boolean))
                 .alias("prev_hit"),
+            // A merge's other predecessor: the step before its copy (null at a stage's start).
+            when(col("group").eq(col("group").shift(lit(2))))
+                .then(col("hit").shift(lit(2)))
+                .otherwise(lit(NULL).cast(DataType::Boolean))
+                .alias("before_copy_hit"),
             base_hit.alias("base_hit"),
             with_build(col("from_stage"))
                 .is_in(lit(ran_groups).implode(false), false)
@@ -158,7 +167,15 @@ pub(crate) fn detect(steps: LazyFrame, copy_from: LazyFrame) -> crate::Result<La
                 .alias("build_has_hit"),
         )
         .with_column(
-            col("prev_hit")
+            when(col("merge"))
+                .then(
+                    col("prev_hit").and(
+                        col("before_copy_hit")
+                            .fill_null(col("base_hit"))
+                            .fill_null(col("build_has_hit")),
+                    ),
+                )
+                .otherwise(col("prev_hit"))
                 .fill_null(col("base_hit"))
                 .fill_null(col("build_has_hit"))
                 .alias("pred_hit"),
@@ -214,7 +231,7 @@ pub(crate) fn per_build(busts: LazyFrame) -> LazyFrame {
 /// identity in the compared build (`previous`: `build`, `prev_build`, `branch`).
 pub(crate) fn with_previous(busts: LazyFrame, previous: LazyFrame, steps: LazyFrame) -> LazyFrame {
     let prev_steps = steps
-        .filter(instruction())
+        .filter(chain_step())
         .select([
             col("build").alias("prev_build"),
             col("ident"),

@@ -223,7 +223,11 @@ impl Loaded {
             .steps
             .clone()
             .lazy()
-            .filter(col("kind").eq(lit(crate::codes::kind::INSTRUCTION)))
+            .filter(
+                col("kind")
+                    .eq(lit(crate::codes::kind::INSTRUCTION))
+                    .or(col("kind").eq(lit(crate::codes::kind::LINK_MERGE))),
+            )
             .collect()?;
         Ok(Some(Loaded {
             builds: self.builds.clone(),

@@ -260,3 +260,51 @@ fn a_new_base_image_is_a_change_and_experiment_builds_compare_within_their_varia
         Some("experiment e, variant min")
     );
 }
+
+#[test]
+fn a_link_merge_that_ran_under_a_changed_stage_is_not_a_bust_and_hides_none() {
+    // Current engine, rawjson, max r1: seed, src, config, then a base image update. In the base
+    // build the final stage's `COPY --from=deps` ran (deps is built on the changed base), its
+    // `COPY --link` was pulled, and the merge putting that layer on the stage ran because the
+    // stage below it had: the merge and `COPY src /app` after it are downstream of deps, so
+    // the final stage has no bust of its own (the base stage's is the only one).
+    let dir = "current-engine/containerd-store/";
+    let labels: &[(&str, &str)] = &[("branch", "main")];
+    let files: Vec<String> = ["seed", "src", "config", "base"]
+        .iter()
+        .enumerate()
+        .map(|(i, s)| format!("{dir}00{}-max-cold-main-rawjson-r1-{s}.rawjson", i + 1))
+        .collect();
+    let refs: Vec<(&str, &[(&str, &str)])> = files.iter().map(|f| (f.as_str(), labels)).collect();
+    let (store, builds) = store_labelled(&refs);
+    let base = &builds[3];
+    let merge = base
+        .steps
+        .iter()
+        .find(|s| s.name.contains("LINK COPY"))
+        .unwrap();
+    assert_eq!(merge.outcome, Outcome::Executed);
+    let per_build = build_busts(store.connection(), &base.id).unwrap();
+    let own: Vec<_> = per_build
+        .busts
+        .iter()
+        .map(|b| (b.stage.clone(), b.instruction.clone()))
+        .collect();
+    assert_eq!(
+        own,
+        [(
+            Some("base".to_string()),
+            "RUN mkdir -p /opt && echo base-ready > /opt/base.txt".to_string()
+        )],
+        "{per_build:#?}"
+    );
+    // The summary over all four builds finds the same for this build: no bust in `final`.
+    let summary = bust_summary(store.connection(), &Scope::default(), None).unwrap();
+    let in_base_build: Vec<_> = summary
+        .costliest
+        .iter()
+        .filter(|b| b.build_id == base.id)
+        .map(|b| (b.stage.clone(), b.instruction.clone()))
+        .collect();
+    assert_eq!(in_base_build, own, "{summary:#?}");
+}
