@@ -72,13 +72,12 @@ pub(crate) struct WBuild {
 
 pub(crate) fn load_build(conn: &Connection, id: &str) -> Result<Option<WBuild>> {
     let head = conn
-        .query_row(
+        .prepare_cached(
             "SELECT COALESCE(b.started_at, b.ingested_at),
                     (SELECT value FROM labels l WHERE l.build_id = b.id AND l.key = 'branch')
              FROM builds b WHERE b.id = ?1",
-            [id],
-            |r| Ok((r.get::<_, i64>(0)?, r.get(1)?)),
-        )
+        )?
+        .query_row([id], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?)))
         .optional()?;
     let Some((at, branch)) = head else {
         return Ok(None);

@@ -175,11 +175,8 @@ fn imported_caches(conn: &Connection, b: &WBuild) -> Result<Option<String>> {
         return Ok(None);
     }
     let mode: Option<String> = conn
-        .query_row(
-            "SELECT value FROM labels WHERE build_id = ?1 AND key = 'cache_mode'",
-            [&b.id],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT value FROM labels WHERE build_id = ?1 AND key = 'cache_mode'")?
+        .query_row([&b.id], |r| r.get(0))
         .optional()?;
     let mode = match mode.as_deref() {
         Some("min") => ", mode=min, which exports only the final stage's layers".to_string(),
@@ -348,10 +345,9 @@ pub fn busts_json(both: &BustsWhy) -> Result<serde_json::Value> {
 }
 
 fn compared(conn: &Connection, id: &str) -> Result<Compared> {
-    let at: Option<i64> =
-        conn.query_row("SELECT started_at FROM builds WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })?;
+    let at: Option<i64> = conn
+        .prepare_cached("SELECT started_at FROM builds WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))?;
     Ok(Compared {
         build_id: id.to_string(),
         started_at: at.map(collector::time::format_rfc3339),

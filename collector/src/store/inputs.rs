@@ -84,10 +84,12 @@ fn write_inputs(tx: &Connection, id: &str, i: &BuildInputs) -> rusqlite::Result<
 /// The inputs recorded for build `build_id`, if any.
 pub fn read_inputs(conn: &Connection, build_id: &str) -> rusqlite::Result<Option<StoredInputs>> {
     let row = conn
-        .query_row(
+        .prepare_cached(
             "SELECT context, dockerfile_path, dockerfile_hash, dockerfile_text, stage_graph,
                     context_root, context_files, context_bytes, arg_values_stored, notes, base_images
              FROM build_inputs WHERE build_id = ?1",
+        )?
+        .query_row(
             [build_id],
             |r| {
                 Ok(StoredInputs {

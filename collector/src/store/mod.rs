@@ -84,6 +84,11 @@ impl StoreError {
     }
 }
 
+/// Prepared statements kept per connection. rusqlite keeps 16 by default; `why` over the
+/// builds of a report uses about 20 distinct ones per build, and re-parsing them was a tenth of
+/// its time.
+const STATEMENT_CACHE: usize = 64;
+
 /// An open buildprof database.
 pub struct Store {
     conn: Connection,
@@ -133,6 +138,7 @@ impl Store {
         let conn = Connection::open_with_flags(&p, flags).map_err(|e| sql(&name, e))?;
         conn.busy_timeout(OPEN_PATIENCE)
             .map_err(|e| sql(&name, e))?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(|e| sql(&name, e))?;
@@ -157,6 +163,7 @@ impl Store {
     fn init(conn: Connection, path: String) -> Result<Store, StoreError> {
         conn.busy_timeout(OPEN_PATIENCE)
             .map_err(|e| sql(&path, e))?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         // WAL lets readers work while a CI job writes; NORMAL sync is safe with WAL.
         let _mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))

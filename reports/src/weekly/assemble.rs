@@ -49,7 +49,8 @@ pub struct ReportInputs<'a> {
     pub trend_since: i64,
     pub busts: &'a BustSummary,
     pub causes: &'a CauseBreakdown,
-    /// `(explained, of)` when the causes cover only the most recent builds that ran steps.
+    /// `(explained, of)` when the causes cover a sample of the builds that ran steps, spread
+    /// evenly over the period.
     pub cause_sample: Option<(usize, usize)>,
     pub steps: &'a StepStats,
     /// The period's builds compared by [`super::strategies::strategy_label`], one comparison per experiment (or
@@ -315,7 +316,7 @@ fn notes(i: &ReportInputs<'_>) -> Vec<String> {
     let mut notes = Vec::new();
     if let Some((n, of)) = i.cause_sample {
         notes.push(format!(
-            "The causes of re-run time are worked out for the {n} most recent of the period's {of} builds that ran steps."
+            "The causes of re-run time are worked out for {n} of the period's {of} builds that ran steps, taken evenly across the period (the newest included); their figures are those of the sample."
         ));
     }
     let without_history: u32 = i.current.iter().map(|m| m.hits_without_history).sum();

@@ -36,8 +36,11 @@ const TREND_WEEKS: i64 = 12;
 const WEEK_NS: i64 = 7 * 86_400 * 1_000_000_000;
 /// Rows of the cache-bust and slowest-step tables.
 const TOP: usize = 10;
-/// Builds whose busts the report explains (the most recent of the period that ran steps).
-const CAUSE_BUILDS: usize = 100;
+/// The most builds whose busts the report explains: every build of the period that ran steps up
+/// to this many (a busy team's week), else this many spread evenly over the period. `why` reads
+/// each build's history, about 0.4 ms a build at 1M steps, so this keeps the report of a long
+/// period within its second.
+const CAUSE_BUILDS: usize = 300;
 
 /// What to report on and where to write it.
 #[derive(Debug, Clone)]
@@ -237,28 +240,31 @@ struct Rest {
     slowest: Option<collector::model::Build>,
 }
 
-/// The causes of the busts of the period's builds (`rows`), with how many builds they cover
-/// when not all. Causes need `why` per build, which reads each build's history: bounded to the
-/// [`CAUSE_BUILDS`] most recent builds that ran steps (a fully cached build has nothing to
-/// explain).
+/// The causes of the busts of the period's builds (`rows`, oldest first), with how many builds
+/// they cover when not all. Causes need `why` per build, which reads each build's history: at
+/// most [`CAUSE_BUILDS`] builds that ran steps (a fully cached build has nothing to explain).
 fn causes_of(
     store: &Store,
     rows: &[collector::store::BuildRow],
 ) -> Result<(CauseBreakdown, Option<(usize, usize)>), ReportError> {
     let ran: Vec<&collector::store::BuildRow> = rows
         .iter()
-        .rev()
         .filter(|r| r.executed_count + r.failed_count > 0)
         .collect();
-    let ids: Vec<String> = ran
-        .iter()
-        .take(CAUSE_BUILDS)
-        .map(|r| r.id.clone())
+    let ids: Vec<String> = spread(ran.len(), CAUSE_BUILDS)
+        .map(|i| ran[i].id.clone())
         .collect();
     let causes = cause_breakdown(store.connection(), &ids)
         .map_err(analysis("finding the causes of the busts"))?;
-    let sample = (ran.len() > CAUSE_BUILDS).then_some((CAUSE_BUILDS, ran.len()));
+    let sample = (ran.len() > ids.len()).then_some((ids.len(), ran.len()));
     Ok((causes, sample))
+}
+
+/// Up to `n` of the positions `0..len`, evenly spaced and ending at the last (the newest build):
+/// all of them when `len <= n`.
+fn spread(len: usize, n: usize) -> impl Iterator<Item = usize> {
+    let take = len.min(n);
+    (0..take).map(move |i| len - 1 - i * len / take)
 }
 
 /// Renders `report` in the formats of `plan` into its folder (created if missing); returns the
@@ -349,4 +355,28 @@ fn charts(report: &Report) -> Vec<Chart> {
             _ => None,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spread;
+
+    #[test]
+    fn a_sample_of_the_builds_is_spread_over_the_period_and_keeps_the_newest() {
+        assert_eq!(spread(5, 300).collect::<Vec<_>>(), [4, 3, 2, 1, 0]);
+        let picked: Vec<usize> = spread(12_000, 300).collect();
+        assert_eq!(picked.len(), 300);
+        assert_eq!(picked[0], 11_999, "the newest build");
+        // Evenly spaced (every 40th) back to the start of the period.
+        assert!(picked.windows(2).all(|w| w[0] - w[1] == 40), "{picked:?}");
+        assert_eq!(*picked.last().unwrap(), 11_999 - 299 * 40);
+        let mut unique = picked.clone();
+        unique.dedup();
+        assert_eq!(unique.len(), 300);
+        assert_eq!(spread(0, 300).count(), 0);
+        // Uneven lengths still give distinct positions.
+        let odd: Vec<usize> = spread(301, 300).collect();
+        assert_eq!(odd.len(), 300);
+        assert!(odd.windows(2).all(|w| w[0] > w[1]));
+    }
 }
