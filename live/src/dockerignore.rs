@@ -30,6 +30,23 @@ impl DockerIgnore {
         DockerIgnore { rules }
     }
 
+    /// Patterns as BuildKit sends them in a session's metadata: already parsed (no comments,
+    /// nothing trimmed), `!` marking an exception.
+    pub(crate) fn from_patterns(patterns: &[String]) -> DockerIgnore {
+        let rules = patterns
+            .iter()
+            .filter_map(|p| {
+                let (pattern, include) = match p.strip_prefix('!') {
+                    Some(p) => (p, true),
+                    None => (p.as_str(), false),
+                };
+                let pattern = clean(pattern);
+                (!pattern.is_empty()).then(|| (pattern.into_bytes(), include))
+            })
+            .collect();
+        DockerIgnore { rules }
+    }
+
     /// Whether any rule re-includes paths (then excluded directories must still be walked).
     pub(crate) fn has_exceptions(&self) -> bool {
         self.rules.iter().any(|(_, include)| *include)

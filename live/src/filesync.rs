@@ -63,13 +63,16 @@ impl FileSync for SyncedDirs {
         &self,
         request: Request<Streaming<Packet>>,
     ) -> Result<Response<PacketStream>, Status> {
-        let selection = Selection::of(request.metadata());
+        let mut selection = Selection::of(request.metadata());
         let Some(root) = self.dirs.get(&selection.dir_name).cloned() else {
             return Err(Status::not_found(format!(
                 "no access allowed to dir {:?}",
                 selection.dir_name
             )));
         };
+        if !selection.follow_paths.is_empty() {
+            selection.follow_links(&root);
+        }
         let (tx, rx) = mpsc::channel::<Result<Packet, Status>>(64);
         tokio::spawn(send_dir(root, selection, request.into_inner(), tx));
         let out =
@@ -95,6 +98,11 @@ struct Selection {
     include: Option<DockerIgnore>,
     /// The include patterns as given, to know which directories can hold a match.
     include_patterns: Vec<String>,
+    /// `followpaths`, resolved through symlinks into the include patterns by [`Selection::follow_links`].
+    follow_paths: Vec<String>,
+    /// The exclude patterns' exceptions (`!...`), to know which excluded directories can hold
+    /// a path that is sent after all.
+    exceptions: Vec<String>,
 }
 
 impl Selection {
@@ -111,27 +119,151 @@ impl Selection {
                 .collect()
         };
         let dir_name = values("dir-name").into_iter().next().unwrap_or_default();
-        let exclude = DockerIgnore::parse(&values("exclude-patterns").join("\n"));
-        let mut include_patterns = values("include-patterns");
-        include_patterns.extend(values("followpaths"));
-        let include = (!include_patterns.is_empty())
-            .then(|| DockerIgnore::parse(&include_patterns.join("\n")));
-        Selection {
+        let excludes = values("exclude-patterns");
+        let exceptions = excludes
+            .iter()
+            .filter_map(|p| p.trim().strip_prefix('!'))
+            .map(|p| clean_pattern(p.trim()))
+            .collect();
+        let mut selection = Selection {
             dir_name,
-            exclude,
-            include,
-            include_patterns,
-        }
+            exclude: DockerIgnore::from_patterns(&excludes),
+            include: None,
+            include_patterns: values("include-patterns"),
+            follow_paths: values("followpaths"),
+            exceptions,
+        };
+        selection.set_include(Vec::new());
+        selection
     }
 
-    /// Whether a directory that is not itself included can hold something that is.
-    fn may_hold_included(&self, rel: &str) -> bool {
-        let prefix = format!("{rel}/");
-        self.include_patterns.iter().any(|p| {
-            let p = p.trim_start_matches(['/', '!']).trim_start_matches("./");
-            p.starts_with(&prefix) || p.contains(['*', '?', '[', '\\'])
-        })
+    /// Resolves the `followpaths` through the symlinks under `root`, as fsutil's `FollowLinks`
+    /// does: a path through a link brings the link and its target (`COPY cfg /x` where `cfg`
+    /// links to `real/` needs both), then includes them with the include patterns.
+    fn follow_links(&mut self, root: &Path) {
+        let mut resolved = std::collections::BTreeSet::new();
+        for p in &self.follow_paths {
+            follow(root, p, &mut resolved, 0);
+        }
+        self.set_include(resolved.into_iter().collect());
     }
+
+    fn set_include(&mut self, followed: Vec<String>) {
+        let mut all: Vec<String> = self.include_patterns.clone();
+        all.extend(if followed.is_empty() {
+            self.follow_paths.clone()
+        } else {
+            followed
+        });
+        // `.` (or `/`) includes everything: no filter, as fsutil's `dedupePaths` has it.
+        let everything = all.iter().any(|p| clean_pattern(p).is_empty());
+        self.include = (!all.is_empty() && !everything).then(|| DockerIgnore::from_patterns(&all));
+        self.include_patterns = all;
+    }
+
+    /// Whether a directory that is not itself included can hold something that is. A trailing
+    /// `/*` or `/**` does not make a pattern a wildcard one (fsutil: `patternWithoutTrailingGlob`).
+    fn may_hold_included(&self, rel: &str) -> bool {
+        may_hold(&self.include_patterns, rel)
+    }
+
+    /// Whether an excluded directory can hold something an exception sends after all
+    /// (fsutil walks an excluded directory only then).
+    fn may_hold_exception(&self, rel: &str) -> bool {
+        may_hold(&self.exceptions, rel)
+    }
+}
+
+/// Whether some pattern can match a path under the directory `rel`.
+fn may_hold(patterns: &[String], rel: &str) -> bool {
+    let prefix = format!("{rel}/");
+    patterns.iter().any(|p| {
+        let p = clean_pattern(p);
+        let p = p
+            .strip_suffix("/**")
+            .or_else(|| p.strip_suffix("/*"))
+            .unwrap_or(&p);
+        p == rel || p.starts_with(&prefix) || p.contains(['*', '?', '[', '\\'])
+    })
+}
+
+/// A pattern as matched: no leading `!`, `/` or `./`, no empty or `.` elements.
+fn clean_pattern(p: &str) -> String {
+    let p = p.strip_prefix('!').unwrap_or(p);
+    let parts: Vec<&str> = p
+        .split('/')
+        .filter(|s| !s.is_empty() && *s != ".")
+        .collect();
+    parts.join("/")
+}
+
+/// The most symlinks followed for one path (a loop of links ends here).
+const MAX_LINKS: usize = 40;
+
+/// Adds `path` (relative to `root`) to `resolved`, through the symlinks on its way: each link
+/// met and the path continued from its target (an absolute target counts from `root`, and
+/// nothing leaves `root`).
+fn follow(
+    root: &Path,
+    path: &str,
+    resolved: &mut std::collections::BTreeSet<String>,
+    depth: usize,
+) {
+    let mut rest: Vec<&str> = path
+        .split('/')
+        .filter(|s| !s.is_empty() && *s != ".")
+        .collect();
+    rest.reverse();
+    let mut current: Vec<String> = Vec::new();
+    while let Some(part) = rest.pop() {
+        if part == ".." {
+            current.pop();
+            continue;
+        }
+        current.push(part.to_string());
+        let here = current.join("/");
+        let target = std::fs::symlink_metadata(root.join(&here))
+            .ok()
+            .filter(|m| m.file_type().is_symlink())
+            .and_then(|_| std::fs::read_link(root.join(&here)).ok());
+        if let Some(target) = target {
+            if !resolved.insert(here) || depth >= MAX_LINKS {
+                return;
+            }
+            let target = target.to_string_lossy().replace('\\', "/");
+            let mut next = if target.starts_with('/') {
+                target
+            } else {
+                let mut dir = current[..current.len() - 1].join("/");
+                dir.push('/');
+                dir + &target
+            };
+            for r in rest.iter().rev() {
+                next.push('/');
+                next.push_str(r);
+            }
+            follow(root, &normalize(&next), resolved, depth + 1);
+            return;
+        }
+    }
+    if !current.is_empty() {
+        resolved.insert(current.join("/"));
+    }
+}
+
+/// `path` with `.` and `..` elements resolved, never above the root.
+fn normalize(path: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                out.pop();
+            }
+            p => out.push(p),
+        }
+    }
+    out.join("/")
 }
 
 /// Go's `url.QueryUnescape`: `%XX` escapes and `+` for a space (a malformed escape is kept).
@@ -185,7 +317,7 @@ async fn send_dir(
                 pending_dirs: Vec::new(),
             };
             let result = walk
-                .dir(&root, "")
+                .dir(&root, "", false)
                 .and_then(|()| walk.send(Packet::default()));
             if let Err(WalkStop::Io(e)) = result {
                 let message = format!("buildprof cannot read the build context: {e}");
@@ -198,8 +330,12 @@ async fn send_dir(
         let (tx, files) = (tx.clone(), Arc::clone(&files));
         tokio::task::spawn_blocking(move || {
             while let Some(id) = req_rx.blocking_recv() {
-                let path = files.lock().ok().and_then(|mut f| f.remove(&id));
-                if send_file(id, path.as_deref(), &tx).is_err() {
+                let Some(path) = files.lock().ok().and_then(|mut f| f.remove(&id)) else {
+                    let message = format!("invalid file id {id}");
+                    let _ = tx.blocking_send(Ok(packet(PacketType::PacketErr, 0, message.into())));
+                    return;
+                };
+                if send_file(id, Some(&path), &tx).is_err() {
                     return;
                 }
             }
@@ -242,7 +378,8 @@ fn packet(kind: PacketType, id: u32, data: Vec<u8>) -> Packet {
 }
 
 /// Sends one requested file as `DATA` packets and the empty one that ends it. A file that is
-/// gone by now is sent empty, as fsutil does.
+/// gone by now is sent empty, as fsutil does; one that fails while it is read ends the
+/// transfer with an `ERR` packet (never a shorter file under the same name).
 fn send_file(
     id: u32,
     path: Option<&Path>,
@@ -256,7 +393,12 @@ fn send_file(
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(_) => break,
+                Err(e) => {
+                    let name = path.map(|p| p.display().to_string()).unwrap_or_default();
+                    let message = format!("buildprof cannot read {name}: {e}");
+                    let _ = tx.blocking_send(Ok(packet(PacketType::PacketErr, 0, message.into())));
+                    return Err(());
+                }
             };
             let data = buf[..n].to_vec();
             tx.blocking_send(Ok(packet(PacketType::PacketData, id, data)))
@@ -285,41 +427,58 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
-    fn dir(&mut self, dir: &Path, prefix: &str) -> Result<(), WalkStop> {
-        let mut names: Vec<_> = std::fs::read_dir(dir)
-            .and_then(|entries| entries.map(|e| e.map(|e| e.file_name())).collect())
-            .map_err(WalkStop::Io)?;
+    /// Walks `dir`; `held` says the directory itself is not sent (excluded, or only walked
+    /// for what it may hold), so that it may be unreadable, as fsutil allows.
+    fn dir(&mut self, dir: &Path, prefix: &str, held: bool) -> Result<(), WalkStop> {
+        let names: std::io::Result<Vec<_>> = std::fs::read_dir(dir)
+            .and_then(|entries| entries.map(|e| e.map(|e| e.file_name())).collect());
+        let mut names = match names {
+            Ok(n) => n,
+            // Gone since it was listed: nothing to send, as fsutil has it.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if held && e.kind() == std::io::ErrorKind::PermissionDenied => return Ok(()),
+            Err(e) => return Err(WalkStop::Io(e)),
+        };
         names.sort();
         for name in names {
+            if self.tx.is_closed() {
+                // The call ended (the build was canceled): stop walking.
+                return Err(WalkStop::Gone);
+            }
             let path = dir.join(&name);
             let rel = format!("{prefix}{}", name.to_string_lossy());
-            let meta = std::fs::symlink_metadata(&path).map_err(WalkStop::Io)?;
+            let meta = match std::fs::symlink_metadata(&path) {
+                Ok(m) => m,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(WalkStop::Io(e)),
+            };
             let excluded = self.selection.exclude.excludes(&rel);
             let included = match &self.selection.include {
                 None => true,
                 Some(include) => include.excludes(&rel),
             };
             if meta.is_dir() {
-                if excluded && !self.selection.exclude.has_exceptions() {
+                if excluded && !self.selection.may_hold_exception(&rel) {
                     continue;
                 }
                 if !included && !self.selection.may_hold_included(&rel) {
                     continue;
                 }
                 let depth = self.pending_dirs.len();
-                if included && !excluded {
+                let sent = included && !excluded;
+                if sent {
                     self.entry(&rel, &path, &meta)?;
                 } else {
                     self.pending_dirs.push((rel.clone(), path.clone()));
                 }
-                self.dir(&path, &format!("{rel}/"))?;
+                self.dir(&path, &format!("{rel}/"), !sent)?;
                 self.pending_dirs.truncate(depth);
             } else if included && !excluded {
                 let ft = meta.file_type();
                 if ft.is_file() || ft.is_symlink() {
                     self.entry(&rel, &path, &meta)?;
                 }
-                // Sockets, fifos and devices are left out, as the Docker CLI does.
+                // Sockets, fifos and devices are left out (fsutil would send them).
             }
         }
         Ok(())
@@ -446,7 +605,7 @@ mod tests {
             next_id: 0,
             pending_dirs: Vec::new(),
         };
-        assert!(w.dir(root, "").is_ok());
+        assert!(w.dir(root, "", false).is_ok());
         drop(tx);
         let mut sent = Vec::new();
         while let Ok(Ok(p)) = rx.try_recv() {
@@ -596,6 +755,87 @@ mod tests {
         }
         assert_eq!(got, content);
         assert_eq!(packets, [(7, CHUNK), (7, CHUNK), (7, 5), (7, 0), (8, 0)]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn followpaths_through_symlinks_bring_the_links_and_their_targets() {
+        // `COPY cfg /x` where `cfg` links to `real/`, `COPY lib/x.txt` through a linked folder,
+        // and a link pointing out of the folder, which is kept as a link and not followed out.
+        let dir = tree(&["real/a.txt", "real2/x.txt", "other/b.txt"]);
+        let link = |target: &str, name: &str| {
+            std::os::unix::fs::symlink(target, dir.path().join(name)).unwrap();
+        };
+        link("real", "cfg");
+        link("/real2", "lib");
+        link("../../etc", "out");
+        let mut sel = selection(&[
+            ("dir-name", "context"),
+            ("followpaths", "cfg"),
+            ("followpaths", "lib/x.txt"),
+            ("followpaths", "out/passwd"),
+        ]);
+        sel.follow_links(dir.path());
+        let (sent, _) = walk(dir.path(), &sel);
+        assert_eq!(
+            paths(&sent),
+            [
+                "cfg",
+                "lib",
+                "out",
+                "real",
+                "real/a.txt",
+                "real2",
+                "real2/x.txt"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_followpath_of_dot_sends_everything_and_patterns_are_taken_as_given() {
+        let dir = tree(&["#notes", "a.txt"]);
+        let mut all = selection(&[("followpaths", ".")]);
+        all.follow_links(dir.path());
+        assert_eq!(paths(&walk(dir.path(), &all).0), ["#notes", "a.txt"]);
+        // A pattern starting with `#` is a pattern here, not a `.dockerignore` comment.
+        let mut notes = selection(&[("followpaths", "#notes")]);
+        notes.follow_links(dir.path());
+        assert_eq!(paths(&walk(dir.path(), &notes).0), ["#notes"]);
+        let excluded = selection(&[("exclude-patterns", "#notes")]);
+        assert_eq!(paths(&walk(dir.path(), &excluded).0), ["a.txt"]);
+    }
+
+    #[test]
+    fn excluded_folders_are_walked_only_when_an_exception_can_match_in_them() {
+        let sel = selection(&[
+            ("exclude-patterns", "node_modules"),
+            ("exclude-patterns", "tmp"),
+            ("exclude-patterns", "!tmp/keep.txt"),
+            ("exclude-patterns", "!README.md"),
+        ]);
+        assert!(!sel.may_hold_exception("node_modules"));
+        assert!(sel.may_hold_exception("tmp"));
+        let wild = selection(&[("exclude-patterns", "a"), ("exclude-patterns", "!**/*.md")]);
+        assert!(wild.may_hold_exception("a"));
+        // A trailing `/*` or `/**` keeps an include pattern a prefix.
+        let inc = selection(&[("include-patterns", "src/*")]);
+        assert!(inc.may_hold_included("src") && !inc.may_hold_included("node_modules"));
+    }
+
+    #[test]
+    fn a_file_that_fails_while_read_ends_the_transfer_with_an_error() {
+        // Opening a folder works; reading it does not (EISDIR).
+        let dir = tempfile::tempdir().unwrap();
+        let (tx, mut rx) = mpsc::channel(16);
+        assert!(send_file(3, Some(dir.path()), &tx).is_err());
+        drop(tx);
+        let p = rx.try_recv().unwrap().unwrap();
+        assert_eq!(p.r#type, PacketType::PacketErr as i32);
+        assert!(String::from_utf8_lossy(&p.data).contains("cannot read"));
+        assert!(
+            rx.try_recv().is_err(),
+            "no empty DATA packet after the error"
+        );
     }
 
     #[cfg(unix)]

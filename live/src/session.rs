@@ -35,19 +35,15 @@ const METHODS: [&str; 2] = [
 /// A session open on the engine; closed when dropped.
 pub struct Session {
     id: String,
-    server: tokio::task::JoinHandle<()>,
+    /// Dropped with the session: the server then closes the connection (HTTP/2 GOAWAY once
+    /// the calls under way end), and the engine forgets the session.
+    _close: tokio::sync::oneshot::Sender<()>,
 }
 
 impl Session {
     /// The id the build request names (`session=`).
     pub fn id(&self) -> &str {
         &self.id
-    }
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        self.server.abort();
     }
 }
 
@@ -70,8 +66,9 @@ pub async fn open(
 ) -> std::io::Result<Session> {
     let id = random_id()?;
     let head = upgrade_request(host, api_version, &id, key);
-    let connect = connect_and_serve(host, head, dirs);
-    let server = tokio::time::timeout(limit, connect).await.map_err(|_| {
+    let (close, closed) = tokio::sync::oneshot::channel();
+    let connect = connect_and_serve(host, head, dirs, closed);
+    tokio::time::timeout(limit, connect).await.map_err(|_| {
         std::io::Error::new(
             std::io::ErrorKind::TimedOut,
             format!(
@@ -80,7 +77,7 @@ pub async fn open(
             ),
         )
     })??;
-    Ok(Session { id, server })
+    Ok(Session { id, _close: close })
 }
 
 /// Connects to `host`, asks for the upgrade and starts serving on the connection.
@@ -88,13 +85,15 @@ async fn connect_and_serve(
     host: &str,
     head: String,
     dirs: SyncedDirs,
-) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    closed: Closed,
+) -> std::io::Result<()> {
     if let Some(path) = host.strip_prefix("unix://") {
         #[cfg(unix)]
         {
             let mut io = tokio::net::UnixStream::connect(path).await?;
             upgrade(&mut io, &head).await?;
-            return Ok(tokio::spawn(serve(io, dirs)));
+            tokio::spawn(serve(io, dirs, closed));
+            return Ok(());
         }
         #[cfg(not(unix))]
         return Err(std::io::Error::other(format!(
@@ -108,7 +107,8 @@ async fn connect_and_serve(
     let mut io = tokio::net::TcpStream::connect(addr).await?;
     io.set_nodelay(true)?;
     upgrade(&mut io, &head).await?;
-    Ok(tokio::spawn(serve(io, dirs)))
+    tokio::spawn(serve(io, dirs, closed));
+    Ok(())
 }
 
 /// The `POST /session` head that asks for the upgrade.
@@ -181,17 +181,27 @@ async fn upgrade<IO: AsyncRead + AsyncWrite + Unpin>(
     )))
 }
 
-/// Serves FileSync and the health check on the upgraded connection until it closes.
-async fn serve<IO>(io: IO, dirs: SyncedDirs)
+/// Resolves when the session is dropped.
+type Closed = tokio::sync::oneshot::Receiver<()>;
+
+/// Serves FileSync and the health check on the upgraded connection until the session is
+/// dropped. tonic serves each connection on a task of its own and returns when its listener
+/// ends, so the listener never ends here (one connection, then nothing) and the shutdown
+/// signal, which closes the connection gracefully, is the session's drop.
+async fn serve<IO>(io: IO, dirs: SyncedDirs, closed: Closed)
 where
     IO: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static,
 {
-    let incoming = futures_util::stream::iter([Ok::<_, std::io::Error>(io)]);
+    use futures_util::StreamExt;
+    let incoming = futures_util::stream::iter([Ok::<_, std::io::Error>(io)])
+        .chain(futures_util::stream::pending());
     // The connection ends with the build; an error then says nothing the build does not.
     let _ = tonic::transport::Server::builder()
         .add_service(FileSyncServer::new(dirs))
         .add_service(HealthServer::new(Healthy))
-        .serve_with_incoming(incoming)
+        .serve_with_incoming_shutdown(incoming, async {
+            let _ = closed.await;
+        })
         .await;
 }
 
