@@ -290,4 +290,70 @@ mod tests {
             "{msg}"
         );
     }
+
+    /// Plays the engine: answers the upgrade, then calls the health check over HTTP/2 as the
+    /// session manager does. Returns the check's answer, the h2 handle (kept open: the
+    /// connection must end because the session closes it) and the connection's task.
+    async fn engine(
+        listener: tokio::net::TcpListener,
+    ) -> (
+        Vec<u8>,
+        h2::client::SendRequest<bytes::Bytes>,
+        tokio::task::JoinHandle<Result<(), h2::Error>>,
+    ) {
+        let (mut conn, _) = listener.accept().await.unwrap();
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            let mut b = [0u8; 1];
+            assert_eq!(conn.read(&mut b).await.unwrap(), 1);
+            head.push(b[0]);
+        }
+        let head = String::from_utf8(head).unwrap();
+        assert!(
+            head.starts_with("POST /v1.45/session HTTP/1.1\r\n"),
+            "{head}"
+        );
+        conn.write_all(
+            b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n",
+        )
+        .await
+        .unwrap();
+        let (client, connection) = h2::client::handshake(conn).await.unwrap();
+        let connection = tokio::spawn(connection);
+        let mut ready = client.clone().ready().await.unwrap();
+        let request = http::Request::post("http://docker/grpc.health.v1.Health/Check")
+            .header("content-type", "application/grpc")
+            .header("te", "trailers")
+            .body(())
+            .unwrap();
+        let (answer, mut body) = ready.send_request(request, false).unwrap();
+        // An empty HealthCheckRequest: no compression, length 0.
+        body.send_data(bytes::Bytes::from_static(&[0, 0, 0, 0, 0]), true)
+            .unwrap();
+        let answer = answer.await.unwrap();
+        assert_eq!(answer.status(), 200);
+        let data = answer.into_body().data().await.unwrap().unwrap().to_vec();
+        (data, client, connection)
+    }
+
+    #[tokio::test]
+    async fn a_session_answers_health_checks_and_closes_its_connection_when_dropped() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let host = format!("tcp://{}", listener.local_addr().unwrap());
+        let engine = tokio::spawn(engine(listener));
+        let dirs = SyncedDirs::new(std::path::Path::new("."), std::path::Path::new("."));
+        let session = open(&host, "1.45", "k", dirs, Duration::from_secs(10))
+            .await
+            .unwrap();
+        let (answer, _client, connection) = engine.await.unwrap();
+        // Length-prefixed HealthCheckResponse { status: SERVING (1) }.
+        assert_eq!(answer, [0, 0, 0, 0, 2, 0x08, 0x01]);
+        assert!(!connection.is_finished(), "open while the session lives");
+        drop(session);
+        let ended = tokio::time::timeout(Duration::from_secs(10), connection).await;
+        assert!(
+            matches!(ended, Ok(Ok(_))),
+            "the connection ends once the session is dropped: {ended:?}"
+        );
+    }
 }
