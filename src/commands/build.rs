@@ -17,7 +17,8 @@ use crate::args::{BuildOptions, CaptureArgs};
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Talks to the engine at DOCKER_HOST (default unix:///var/run/docker.sock) with \
-                  BuildKit (`POST /build?version=2`). Exit code: 0 when the build succeeded, 1 \
+                  BuildKit (`POST /build?version=2`; on the containerd image store the context \
+                  goes through a BuildKit session, as the Docker CLI sends it). Exit code: 0 when the build succeeded, 1 \
                   when it failed (it is still stored) or the engine could not be used, 130 on Ctrl-C."
 )]
 pub struct BuildArgs {
