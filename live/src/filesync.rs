@@ -122,8 +122,8 @@ impl Selection {
         let excludes = values("exclude-patterns");
         let exceptions = excludes
             .iter()
-            .filter_map(|p| p.trim().strip_prefix('!'))
-            .map(|p| clean_pattern(p.trim()))
+            .filter_map(|p| p.strip_prefix('!'))
+            .map(clean_pattern)
             .collect();
         let mut selection = Selection {
             dir_name,

@@ -18,7 +18,6 @@ use bollard_buildkit_proto::health::{
 };
 use bollard_buildkit_proto::moby::filesync::packet::file_sync_server::FileSyncServer;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tonic::transport::server::Connected;
 use tonic::{Request, Response, Status};
 
 use crate::filesync::SyncedDirs;
@@ -184,25 +183,33 @@ async fn upgrade<IO: AsyncRead + AsyncWrite + Unpin>(
 /// Resolves when the session is dropped.
 type Closed = tokio::sync::oneshot::Receiver<()>;
 
+/// How long calls still open when the session is dropped may take to end before the
+/// connection is closed under them.
+const CLOSE_GRACE: Duration = Duration::from_secs(5);
+
 /// Serves FileSync and the health check on the upgraded connection until the session is
-/// dropped. tonic serves each connection on a task of its own and returns when its listener
-/// ends, so the listener never ends here (one connection, then nothing) and the shutdown
-/// signal, which closes the connection gracefully, is the session's drop.
+/// dropped; then closes it gracefully (HTTP/2 GOAWAY once the calls under way end), or after
+/// [`CLOSE_GRACE`] at the latest. The connection is served here, not by tonic's server, which
+/// would serve it on a task of its own that nothing could end.
 async fn serve<IO>(io: IO, dirs: SyncedDirs, closed: Closed)
 where
-    IO: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static,
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    use futures_util::StreamExt;
-    let incoming = futures_util::stream::iter([Ok::<_, std::io::Error>(io)])
-        .chain(futures_util::stream::pending());
-    // The connection ends with the build; an error then says nothing the build does not.
-    let _ = tonic::transport::Server::builder()
-        .add_service(FileSyncServer::new(dirs))
+    let routes = tonic::service::Routes::new(FileSyncServer::new(dirs))
         .add_service(HealthServer::new(Healthy))
-        .serve_with_incoming_shutdown(incoming, async {
-            let _ = closed.await;
-        })
-        .await;
+        .prepare();
+    let service = hyper_util::service::TowerToHyperService::new(routes);
+    let conn = hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+        .serve_connection(hyper_util::rt::TokioIo::new(io), service);
+    tokio::pin!(conn);
+    // The connection ends with the build; an error then says nothing the build does not.
+    tokio::select! {
+        _ = conn.as_mut() => return,
+        _ = closed => {}
+    }
+    conn.as_mut().graceful_shutdown();
+    // Dropping the connection at the end of the grace closes it.
+    let _ = tokio::time::timeout(CLOSE_GRACE, conn).await;
 }
 
 /// Answers the session manager's health checks (it closes a session that stops answering).
@@ -291,16 +298,14 @@ mod tests {
         );
     }
 
-    /// Plays the engine: answers the upgrade, then calls the health check over HTTP/2 as the
-    /// session manager does. Returns the check's answer, the h2 handle (kept open: the
-    /// connection must end because the session closes it) and the connection's task.
+    type Connection = tokio::task::JoinHandle<Result<(), h2::Error>>;
+
+    /// Plays the engine: answers the upgrade and starts HTTP/2 as the engine's client. Returns
+    /// the h2 handle (kept open by the tests: the connection must end because the session
+    /// closes it) and the connection's task.
     async fn engine(
-        listener: tokio::net::TcpListener,
-    ) -> (
-        Vec<u8>,
-        h2::client::SendRequest<bytes::Bytes>,
-        tokio::task::JoinHandle<Result<(), h2::Error>>,
-    ) {
+        listener: &tokio::net::TcpListener,
+    ) -> (h2::client::SendRequest<bytes::Bytes>, Connection) {
         let (mut conn, _) = listener.accept().await.unwrap();
         let mut head = Vec::new();
         while !head.ends_with(b"\r\n\r\n") {
@@ -319,41 +324,76 @@ mod tests {
         .await
         .unwrap();
         let (client, connection) = h2::client::handshake(conn).await.unwrap();
-        let connection = tokio::spawn(connection);
+        (client, tokio::spawn(connection))
+    }
+
+    /// Opens a gRPC call `path` with one message `body` (length-prefixed here), `end` saying
+    /// whether the request stream ends with it.
+    async fn call(
+        client: &h2::client::SendRequest<bytes::Bytes>,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        end: bool,
+    ) -> (h2::client::ResponseFuture, h2::SendStream<bytes::Bytes>) {
         let mut ready = client.clone().ready().await.unwrap();
-        let request = http::Request::post("http://docker/grpc.health.v1.Health/Check")
+        let mut request = http::Request::post(format!("http://docker{path}"))
             .header("content-type", "application/grpc")
-            .header("te", "trailers")
-            .body(())
+            .header("te", "trailers");
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        let (answer, mut stream) = ready
+            .send_request(request.body(()).unwrap(), false)
             .unwrap();
-        let (answer, mut body) = ready.send_request(request, false).unwrap();
-        // An empty HealthCheckRequest: no compression, length 0.
-        body.send_data(bytes::Bytes::from_static(&[0, 0, 0, 0, 0]), true)
-            .unwrap();
-        let answer = answer.await.unwrap();
-        assert_eq!(answer.status(), 200);
-        let data = answer.into_body().data().await.unwrap().unwrap().to_vec();
-        (data, client, connection)
+        let mut framed = vec![0u8, 0, 0, 0, body.len() as u8];
+        framed.extend_from_slice(body);
+        stream.send_data(bytes::Bytes::from(framed), end).unwrap();
+        (answer, stream)
+    }
+
+    async fn session_on(listener: &tokio::net::TcpListener) -> Session {
+        let host = format!("tcp://{}", listener.local_addr().unwrap());
+        let dirs = SyncedDirs::new(std::path::Path::new("."), std::path::Path::new("."));
+        open(&host, "1.45", "k", dirs, Duration::from_secs(10))
+            .await
+            .unwrap()
     }
 
     #[tokio::test]
     async fn a_session_answers_health_checks_and_closes_its_connection_when_dropped() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let host = format!("tcp://{}", listener.local_addr().unwrap());
-        let engine = tokio::spawn(engine(listener));
-        let dirs = SyncedDirs::new(std::path::Path::new("."), std::path::Path::new("."));
-        let session = open(&host, "1.45", "k", dirs, Duration::from_secs(10))
-            .await
-            .unwrap();
-        let (answer, _client, connection) = engine.await.unwrap();
+        let (session, (client, connection)) =
+            tokio::join!(session_on(&listener), engine(&listener));
+        let (answer, _) = call(&client, "/grpc.health.v1.Health/Check", &[], &[], true).await;
+        let answer = answer.await.unwrap();
+        assert_eq!(answer.status(), 200);
+        let data = answer.into_body().data().await.unwrap().unwrap().to_vec();
         // Length-prefixed HealthCheckResponse { status: SERVING (1) }.
-        assert_eq!(answer, [0, 0, 0, 0, 2, 0x08, 0x01]);
+        assert_eq!(data, [0, 0, 0, 0, 2, 0x08, 0x01]);
         assert!(!connection.is_finished(), "open while the session lives");
         drop(session);
-        let ended = tokio::time::timeout(Duration::from_secs(10), connection).await;
+        let ended = tokio::time::timeout(Duration::from_secs(2), connection).await;
         assert!(
             matches!(ended, Ok(Ok(_))),
-            "the connection ends once the session is dropped: {ended:?}"
+            "the connection ends at once when the session is dropped: {ended:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_call_the_engine_leaves_open_does_not_keep_a_dropped_session_alive() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (session, (client, connection)) =
+            tokio::join!(session_on(&listener), engine(&listener));
+        // A DiffCopy of this crate's folder that the engine never reads from nor finishes: the
+        // walker fills the stream's window and waits.
+        let headers = [("dir-name", "context")];
+        let path = "/moby.filesync.v1.FileSync/DiffCopy";
+        let (answer, _stream) = call(&client, path, &headers, &[], false).await;
+        assert_eq!(answer.await.unwrap().status(), 200);
+        drop(session);
+        let limit = CLOSE_GRACE + Duration::from_secs(3);
+        let ended = tokio::time::timeout(limit, connection).await;
+        assert!(ended.is_ok(), "closed within the grace after the drop");
     }
 }

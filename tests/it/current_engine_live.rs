@@ -510,6 +510,7 @@ fn build_over_tcp_sends_the_context_through_a_session_as_dockerignore_says() {
     std::fs::write(ctx.join("src/debug.log"), "new").unwrap();
     let second = api_build(&e, &tcp, &db, &ctx, &["-f", f]);
     let second = instruction_outcomes(&db, &second);
+    assert_eq!(second.len(), first.len(), "{second:?}");
     assert!(second.iter().all(|(_, o)| o == "cached"), "{second:?}");
     // A file it does not exclude changes: the engine asks for it again and the step re-runs,
     // and `why` names that file.

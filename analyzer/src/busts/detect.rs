@@ -18,8 +18,9 @@
 //! * a lazy miss (reported cached, then ran because the imported cache lacked its layers) is a
 //!   bust of its own, whatever its predecessor.
 //!
-//! The steps that re-ran are the steps of the stage from the bust on that ran; their summed
-//! duration is the bust's cost.
+//! The steps that re-ran are the instructions of the stage from the bust on that ran; their
+//! summed duration, with that of the `COPY --link` merges that ran among them, is the bust's
+//! cost. A merge is never a lazy miss of its own (it runs when its copy does, R15).
 
 use polars::prelude::*;
 use serde::Serialize;
@@ -181,8 +182,14 @@ pub(crate) fn detect(steps: LazyFrame, copy_from: LazyFrame) -> crate::Result<La
                 .alias("pred_hit"),
         )
         .with_column(
+            // A merge reported cached that ran did so because its copy ran, not for want of
+            // layers of its own (R15): not a lazy miss, as `why` has it.
             col("ran")
-                .and(col("lazy").or(col("pred_hit").and(col("from_ran").not())))
+                .and(
+                    col("lazy")
+                        .and(col("merge").not())
+                        .or(col("pred_hit").and(col("from_ran").not())),
+                )
                 .alias("candidate"),
         )
         .with_column(
@@ -212,8 +219,9 @@ pub(crate) fn detect(steps: LazyFrame, copy_from: LazyFrame) -> crate::Result<La
             col("seq").first(),
             col("ident").first(),
             col("digest").first(),
-            col("lazy").first(),
-            count_if(col("ran")).alias("reran"),
+            col("lazy").and(col("merge").not()).first().alias("lazy"),
+            // Steps that re-ran: instructions; a merge's time counts in the cost only.
+            count_if(col("ran").and(col("merge").not())).alias("reran"),
             col("ran_ns").sum().cast(DataType::Int64).alias("rerun_ns"),
         ])
         .drop(cols(["group"])))
@@ -325,5 +333,90 @@ pub fn outcome_name(code: u32) -> &'static str {
         outcome::EXECUTED => "executed",
         outcome::FAILED => "failed",
         _ => "canceled",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codes::outcome::{CACHED, EXECUTED, PULLED};
+
+    /// One step row: (build, seq, kind, outcome, lazy, ms, stage_index).
+    type Row = (u32, u32, u32, u32, bool, i64, u32);
+
+    /// Bust rows `(build, seq, lazy, reran, rerun_ms)` of steps all in one stage per build,
+    /// built on an image (no parent step), each with a digest of its own.
+    fn busts(rows: &[Row]) -> Vec<(u32, u32, bool, u32, i64)> {
+        let col = |f: fn(&Row) -> u32| rows.iter().map(f).collect::<Vec<u32>>();
+        let steps = df!(
+            "build" => col(|r| r.0),
+            "seq" => col(|r| r.1),
+            "kind" => col(|r| r.2),
+            "outcome" => col(|r| r.3),
+            "lazy" => rows.iter().map(|r| r.4).collect::<Vec<bool>>(),
+            "dur_ns" => rows.iter().map(|r| r.5 * 1_000_000).collect::<Vec<i64>>(),
+            "ident" => col(|r| r.1),
+            "stage" => col(|_| 0),
+            "stage_index" => col(|r| r.6),
+            "digest" => col(|r| r.0 * 100 + r.1),
+            "parent" => rows.iter().map(|_| None::<u32>).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        let copy_from = df!(
+            "ident" => Vec::<u32>::new(),
+            "from_stage" => Vec::<u32>::new(),
+        )
+        .unwrap();
+        let found = detect(steps.lazy(), copy_from.lazy())
+            .unwrap()
+            .sort(["build"], Default::default())
+            .collect()
+            .unwrap();
+        let u = |c: &str| found.column(c).unwrap().u32().unwrap().clone();
+        let (build, seq, reran) = (u("build"), u("seq"), u("reran"));
+        let lazy = found.column("lazy").unwrap().bool().unwrap().clone();
+        let ns = found.column("rerun_ns").unwrap().i64().unwrap().clone();
+        (0..found.height())
+            .map(|i| {
+                (
+                    build.get(i).unwrap(),
+                    seq.get(i).unwrap(),
+                    lazy.get(i).unwrap(),
+                    reran.get(i).unwrap(),
+                    ns.get(i).unwrap() / 1_000_000,
+                )
+            })
+            .collect()
+    }
+
+    const I: u32 = kind::INSTRUCTION;
+    const M: u32 = kind::LINK_MERGE;
+
+    #[test]
+    fn a_merge_that_ran_over_hits_is_the_bust_not_a_lazy_miss_and_not_a_step_counted() {
+        // RUN hit, COPY --link pulled, its merge reported cached then ran, the next RUN ran.
+        let rows = [
+            (0, 1, I, CACHED, false, 1, 1),
+            (0, 2, I, PULLED, false, 2, 2),
+            (0, 3, M, EXECUTED, true, 30, 2),
+            (0, 4, I, EXECUTED, false, 400, 3),
+        ];
+        assert_eq!(busts(&rows), [(0, 3, false, 1, 430)]);
+    }
+
+    #[test]
+    fn after_a_step_that_ran_copies_and_merges_in_a_row_are_downstream() {
+        // The stage's first RUN ran (its own inputs: the build hit elsewhere), then two
+        // `COPY --link` (both pulled) whose merges ran: one bust, at the RUN.
+        let rows = [
+            (1, 1, I, EXECUTED, false, 100, 1),
+            (1, 2, I, PULLED, false, 1, 2),
+            (1, 3, M, EXECUTED, true, 10, 2),
+            (1, 4, I, PULLED, false, 1, 3),
+            (1, 5, M, EXECUTED, false, 20, 3),
+            (1, 6, I, EXECUTED, false, 300, 4),
+            (1, 7, I, CACHED, false, 0, 5),
+        ];
+        assert_eq!(busts(&rows), [(1, 1, false, 2, 430)]);
     }
 }

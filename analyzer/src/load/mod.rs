@@ -40,7 +40,8 @@ pub struct Loaded {
     pub(crate) build_ids: HashMap<u32, (String, String)>,
     /// How many builds the store holds (what a selection is measured against).
     pub(crate) stored_builds: usize,
-    /// Whether `steps` holds every kind of step (else Dockerfile instructions other than `FROM`).
+    /// Whether `steps` holds every kind of step (else Dockerfile instructions other than `FROM`
+    /// and the merges of `COPY --link`: [`crate::expr::chain_step`]).
     pub(crate) all_kinds: bool,
     /// Step identity (`stage` + `\x1f` + instruction text) ids.
     pub(crate) idents: Interner,
@@ -213,7 +214,7 @@ impl Loaded {
     }
 
     /// When this holds steps of kinds `select` leaves out (every kind, where `select` asks for
-    /// Dockerfile instructions other than `FROM` only), a copy without them; None when it holds
+    /// Dockerfile instructions other than `FROM` and `COPY --link` merges only), a copy without them; None when it holds
     /// exactly those already. The columns stay those this was loaded with.
     pub fn narrowed(&self, select: StepSelect) -> Result<Option<Loaded>> {
         if select.all_kinds || !self.all_kinds {
@@ -223,11 +224,7 @@ impl Loaded {
             .steps
             .clone()
             .lazy()
-            .filter(
-                col("kind")
-                    .eq(lit(crate::codes::kind::INSTRUCTION))
-                    .or(col("kind").eq(lit(crate::codes::kind::LINK_MERGE))),
-            )
+            .filter(crate::expr::chain_step())
             .collect()?;
         Ok(Some(Loaded {
             builds: self.builds.clone(),
