@@ -30,6 +30,12 @@ pub mod kind {
     /// not an instruction, but where a stage's cache chain can break (its copy hit, the stage
     /// below it changed), so loaded with the instructions for [`crate::busts`].
     pub const LINK_MERGE: u32 = 6;
+
+    /// Whether a step of this kind class is part of a stage's cache chain (what
+    /// [`crate::expr::chain_step`] selects in a frame).
+    pub const fn in_chain(k: u32) -> bool {
+        k == INSTRUCTION || k == LINK_MERGE
+    }
 }
 
 /// Build status codes in the `status` column.

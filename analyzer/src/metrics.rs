@@ -2,8 +2,9 @@
 //! pulls and cache import/export, busts, critical path and parallelism.
 //!
 //! What is counted: hit ratios, savings and busts look at Dockerfile instructions other than
-//! `FROM` (busts also at the merges of `COPY --link`, where a stage's chain can break; BuildKit reports a base image lookup as `executed` or `cached` almost at random, and
-//! internal vertices such as `[internal] load build context` are not cacheable work).
+//! `FROM` (busts also at the merges of `COPY --link`, where a stage's chain can break; BuildKit
+//! reports a base image lookup as `executed` or `cached` almost at random, and internal
+//! vertices such as `[internal] load build context` are not cacheable work).
 //! Pull time counts the pull part of those instructions (remote hits and lazy misses).
 //! Cache import/export time and parallelism look at every step.
 

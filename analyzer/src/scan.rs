@@ -185,7 +185,7 @@ pub(crate) fn scan_part(
             continue;
         };
         let def = defs.get(r.get_ref(2)?.as_i64()?)?;
-        if !select.all_kinds && def.kind != kind::INSTRUCTION && def.kind != kind::LINK_MERGE {
+        if !select.all_kinds && !kind::in_chain(def.kind) {
             continue;
         }
         c.build.push(build);

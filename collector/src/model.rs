@@ -343,6 +343,22 @@ pub fn cache_import_ref(name: &str) -> Option<&str> {
     name.strip_prefix(CACHE_IMPORT_PREFIX)
 }
 
+/// The caches a build imported, as a phrase: `REF, REF2, mode=min, which exports only the final
+/// stage's layers` (`mode` is the build's `cache_mode` label, when it has one).
+pub fn imported_caches_phrase<S: AsRef<str>>(refs: &[S], mode: Option<&str>) -> String {
+    let mut s = refs
+        .iter()
+        .map(AsRef::as_ref)
+        .collect::<Vec<_>>()
+        .join(", ");
+    match mode {
+        Some("min") => s.push_str(", mode=min, which exports only the final stage's layers"),
+        Some(m) => s.push_str(&format!(", mode={m}")),
+        None => {}
+    }
+    s
+}
+
 /// Whether `instruction` is the merge of a `COPY --link` (`LINK COPY ...`, a MergeOp putting the
 /// copied layer on its stage) rather than an instruction of the Dockerfile.
 pub fn is_link_merge(instruction: &str) -> bool {

@@ -96,9 +96,11 @@ struct Selection {
     exclude: DockerIgnore,
     /// `include-patterns` and `followpaths` together; `None` when neither is given (everything).
     include: Option<DockerIgnore>,
-    /// The include patterns as given, to know which directories can hold a match.
+    /// The patterns `include` is made of, to know which directories can hold a match.
+    included: Vec<String>,
+    /// `include-patterns` as given.
     include_patterns: Vec<String>,
-    /// `followpaths`, resolved through symlinks into the include patterns by [`Selection::follow_links`].
+    /// `followpaths` as given; [`Selection::follow_links`] resolves them through symlinks.
     follow_paths: Vec<String>,
     /// The exclude patterns' exceptions (`!...`), to know which excluded directories can hold
     /// a path that is sent after all.
@@ -129,11 +131,13 @@ impl Selection {
             dir_name,
             exclude: DockerIgnore::from_patterns(&excludes),
             include: None,
+            included: Vec::new(),
             include_patterns: values("include-patterns"),
             follow_paths: values("followpaths"),
             exceptions,
         };
-        selection.set_include(Vec::new());
+        let follow = selection.follow_paths.clone();
+        selection.set_include(&follow);
         selection
     }
 
@@ -145,26 +149,32 @@ impl Selection {
         for p in &self.follow_paths {
             follow(root, p, &mut resolved, 0);
         }
-        self.set_include(resolved.into_iter().collect());
+        let followed: Vec<String> = resolved.into_iter().collect();
+        self.set_include(&followed);
     }
 
-    fn set_include(&mut self, followed: Vec<String>) {
-        let mut all: Vec<String> = self.include_patterns.clone();
-        all.extend(if followed.is_empty() {
-            self.follow_paths.clone()
-        } else {
-            followed
-        });
+    /// Includes the include patterns and `followed` (the follow paths, resolved or as given).
+    fn set_include(&mut self, followed: &[String]) {
+        let all: Vec<String> = self
+            .include_patterns
+            .iter()
+            .chain(followed)
+            .cloned()
+            .collect();
         // `.` (or `/`) includes everything: no filter, as fsutil's `dedupePaths` has it.
-        let everything = all.iter().any(|p| clean_pattern(p).is_empty());
-        self.include = (!all.is_empty() && !everything).then(|| DockerIgnore::from_patterns(&all));
-        self.include_patterns = all;
+        let everything = all
+            .iter()
+            .chain(&self.follow_paths)
+            .any(|p| clean_pattern(p).is_empty());
+        let given = !self.include_patterns.is_empty() || !self.follow_paths.is_empty();
+        self.include = (given && !everything).then(|| DockerIgnore::from_patterns(&all));
+        self.included = all;
     }
 
     /// Whether a directory that is not itself included can hold something that is. A trailing
     /// `/*` or `/**` does not make a pattern a wildcard one (fsutil: `patternWithoutTrailingGlob`).
     fn may_hold_included(&self, rel: &str) -> bool {
-        may_hold(&self.include_patterns, rel)
+        may_hold(&self.included, rel)
     }
 
     /// Whether an excluded directory can hold something an exception sends after all
@@ -335,7 +345,7 @@ async fn send_dir(
                     let _ = tx.blocking_send(Ok(packet(PacketType::PacketErr, 0, message.into())));
                     return;
                 };
-                if send_file(id, Some(&path), &tx).is_err() {
+                if send_file(id, &path, &tx).is_err() {
                     return;
                 }
             }
@@ -380,13 +390,9 @@ fn packet(kind: PacketType, id: u32, data: Vec<u8>) -> Packet {
 /// Sends one requested file as `DATA` packets and the empty one that ends it. A file that is
 /// gone by now is sent empty, as fsutil does; one that fails while it is read ends the
 /// transfer with an `ERR` packet (never a shorter file under the same name).
-fn send_file(
-    id: u32,
-    path: Option<&Path>,
-    tx: &mpsc::Sender<Result<Packet, Status>>,
-) -> Result<(), ()> {
+fn send_file(id: u32, path: &Path, tx: &mpsc::Sender<Result<Packet, Status>>) -> Result<(), ()> {
     use std::io::Read;
-    if let Some(mut f) = path.and_then(|p| std::fs::File::open(p).ok()) {
+    if let Ok(mut f) = std::fs::File::open(path) {
         let mut buf = vec![0u8; CHUNK];
         loop {
             let n = match f.read(&mut buf) {
@@ -394,8 +400,7 @@ fn send_file(
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    let name = path.map(|p| p.display().to_string()).unwrap_or_default();
-                    let message = format!("buildprof cannot read {name}: {e}");
+                    let message = format!("buildprof cannot read {}: {e}", path.display());
                     let _ = tx.blocking_send(Ok(packet(PacketType::PacketErr, 0, message.into())));
                     return Err(());
                 }
@@ -729,7 +734,7 @@ mod tests {
             ("exclude-patterns", "a%20b"),
         ]);
         assert_eq!(sel.dir_name, "dockerfile");
-        assert_eq!(sel.include_patterns, ["My Dockerfile"]);
+        assert_eq!(sel.included, ["My Dockerfile"]);
         // Not marked encoded: taken as given.
         assert!(sel.exclude.excludes("a%20b"));
         assert_eq!(unescape("a%2Fb+c%zz%4"), "a/b c%zz%4");
@@ -742,8 +747,8 @@ mod tests {
         let content: Vec<u8> = (0..CHUNK * 2 + 5).map(|i| (i % 251) as u8).collect();
         std::fs::write(&path, &content).unwrap();
         let (tx, mut rx) = mpsc::channel(16);
-        send_file(7, Some(&path), &tx).unwrap();
-        send_file(8, Some(&dir.path().join("gone")), &tx).unwrap();
+        send_file(7, &path, &tx).unwrap();
+        send_file(8, &dir.path().join("gone"), &tx).unwrap();
         drop(tx);
         let mut got = Vec::new();
         let mut packets = Vec::new();
@@ -827,7 +832,7 @@ mod tests {
         // Opening a folder works; reading it does not (EISDIR).
         let dir = tempfile::tempdir().unwrap();
         let (tx, mut rx) = mpsc::channel(16);
-        assert!(send_file(3, Some(dir.path()), &tx).is_err());
+        assert!(send_file(3, dir.path(), &tx).is_err());
         drop(tx);
         let p = rx.try_recv().unwrap().unwrap();
         assert_eq!(p.r#type, PacketType::PacketErr as i32);

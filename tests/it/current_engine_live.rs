@@ -33,17 +33,19 @@ struct CurrentEngine {
 
 static ENGINE_TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// A variable `.ci/run` exports for these tests, or a panic naming it.
+fn required(k: &str) -> String {
+    std::env::var(k).unwrap_or_else(|_| {
+        panic!("{k} is not set: start the current engine with .ci/current-engine-up.sh (.ci/run does, BUILDPROF_ENGINE_STORE=overlay2 for the classic store)")
+    })
+}
+
 fn current_engine() -> CurrentEngine {
-    let var = |k: &str| {
-        std::env::var(k).unwrap_or_else(|_| {
-            panic!("{k} is not set: start the current engine with .ci/current-engine-up.sh (.ci/run does)")
-        })
-    };
     CurrentEngine {
-        host: var("BUILDPROF_CURRENT_DOCKER_HOST"),
-        config: var("BUILDPROF_CURRENT_DOCKER_CONFIG"),
-        cli: var("BUILDPROF_DOCKER_CLI"),
-        registry: var("BUILDPROF_REGISTRY"),
+        host: required("BUILDPROF_CURRENT_DOCKER_HOST"),
+        config: required("BUILDPROF_CURRENT_DOCKER_CONFIG"),
+        cli: required("BUILDPROF_DOCKER_CLI"),
+        registry: required("BUILDPROF_REGISTRY"),
         // A test that failed holding it does not stop the others.
         _turn: ENGINE_TURN.lock().unwrap_or_else(|e| e.into_inner()),
     }
@@ -379,9 +381,8 @@ fn api_build(e: &CurrentEngine, host: &str, db: &Path, ctx: &Path, extra: &[&str
     row
 }
 
-/// The Dockerfile instructions after FROM of a stored build (not the engine's internal steps),
-/// with their outcomes.
-fn instruction_outcomes(db: &Path, row: &Value) -> Vec<(String, String)> {
+/// `show --json` of a stored build.
+fn show(db: &Path, row: &Value) -> Value {
     let out = bin()
         .arg("--db")
         .arg(db)
@@ -389,7 +390,13 @@ fn instruction_outcomes(db: &Path, row: &Value) -> Vec<(String, String)> {
         .arg(row["id"].as_str().unwrap())
         .output()
         .unwrap();
-    let show: Value = serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The Dockerfile instructions after FROM of a stored build (not the engine's internal steps),
+/// with their outcomes.
+fn instruction_outcomes(db: &Path, row: &Value) -> Vec<(String, String)> {
+    let show = show(db, row);
     let steps = show["steps"].as_array().unwrap().iter();
     let instructions = steps.filter(|s| !s["stage"].is_null() && s["kind"] != "FROM");
     let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
@@ -416,14 +423,7 @@ fn fresh_project(dir: &Path) -> PathBuf {
 
 /// The stored step names of a build.
 fn step_names(db: &Path, row: &Value) -> Vec<String> {
-    let out = bin()
-        .arg("--db")
-        .arg(db)
-        .args(["show", "--json"])
-        .arg(row["id"].as_str().unwrap())
-        .output()
-        .unwrap();
-    let show: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let show = show(db, row);
     let steps = show["steps"].as_array().unwrap().iter();
     steps
         .map(|s| s["name"].as_str().unwrap().to_string())
@@ -438,9 +438,7 @@ fn build_takes_the_upload_on_the_classic_store_and_the_session_on_the_containerd
     // the containerd store gets it through the session (`load build context`, the local
     // source). Both build it whole and hit their cache the second time.
     let e = current_engine();
-    let classic = std::env::var("BUILDPROF_CLASSIC_DOCKER_HOST").unwrap_or_else(|_| {
-        panic!("BUILDPROF_CLASSIC_DOCKER_HOST is not set: .ci/run starts the classic-store engine (BUILDPROF_ENGINE_STORE=overlay2 .ci/current-engine-up.sh)")
-    });
+    let classic = required("BUILDPROF_CLASSIC_DOCKER_HOST");
     for (host, uploaded) in [(classic.as_str(), true), (e.host.as_str(), false)] {
         let dir = tempfile::tempdir().unwrap();
         let ctx = fresh_project(dir.path());
@@ -486,9 +484,7 @@ fn build_over_tcp_sends_the_context_through_a_session_as_dockerignore_says() {
     // from this machine's loopback: only the session can carry the context. The Dockerfile
     // lives outside the context, so the session serves two folders.
     let e = current_engine();
-    let tcp = std::env::var("BUILDPROF_CURRENT_DOCKER_TCP").unwrap_or_else(|_| {
-        panic!("BUILDPROF_CURRENT_DOCKER_TCP is not set: start the engine with .ci/current-engine-up.sh")
-    });
+    let tcp = required("BUILDPROF_CURRENT_DOCKER_TCP");
     let dir = tempfile::tempdir().unwrap();
     let ctx = fresh_project(dir.path());
     let dockerfile = dir.path().join("outside.Dockerfile");

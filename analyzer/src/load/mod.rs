@@ -214,8 +214,8 @@ impl Loaded {
     }
 
     /// When this holds steps of kinds `select` leaves out (every kind, where `select` asks for
-    /// Dockerfile instructions other than `FROM` and `COPY --link` merges only), a copy without them; None when it holds
-    /// exactly those already. The columns stay those this was loaded with.
+    /// Dockerfile instructions other than `FROM` and `COPY --link` merges only), a copy without
+    /// them; None when it holds exactly those already. The columns stay those this was loaded with.
     pub fn narrowed(&self, select: StepSelect) -> Result<Option<Loaded>> {
         if select.all_kinds || !self.all_kinds {
             return Ok(None);

@@ -178,12 +178,10 @@ fn imported_caches(conn: &Connection, b: &WBuild) -> Result<Option<String>> {
         .prepare_cached("SELECT value FROM labels WHERE build_id = ?1 AND key = 'cache_mode'")?
         .query_row([&b.id], |r| r.get(0))
         .optional()?;
-    let mode = match mode.as_deref() {
-        Some("min") => ", mode=min, which exports only the final stage's layers".to_string(),
-        Some(m) => format!(", mode={m}"),
-        None => String::new(),
-    };
-    Ok(Some(format!("{}{mode}", refs.join(", "))))
+    Ok(Some(collector::model::imported_caches_phrase(
+        &refs,
+        mode.as_deref(),
+    )))
 }
 
 /// The causes of every step of build `id` (a full id) that ran, costliest first; `step`

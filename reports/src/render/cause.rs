@@ -36,13 +36,7 @@ pub fn cause_phrase(bust: &Bust, build: &BuildBusts) -> String {
 
 /// "REF, mode=min" for the build's cache imports.
 fn imported(build: &BuildBusts) -> String {
-    let mut s = build.cache_imports.join(", ");
-    match build.cache_mode.as_deref() {
-        Some("min") => s.push_str(", mode=min, which exports only the final stage's layers"),
-        Some(m) => s.push_str(&format!(", mode={m}")),
-        None => {}
-    }
-    s
+    collector::model::imported_caches_phrase(&build.cache_imports, build.cache_mode.as_deref())
 }
 
 /// "cache import of REF failed: MSG; this build ran without that cache" (one line, raw: the
