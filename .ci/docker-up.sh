@@ -5,6 +5,8 @@
 # the bridge network or iptables, with its data root, exec root and socket in a fresh temp dir,
 # waits for it, and imports a busybox base image (`local/busybox:1`) since no registry is
 # reachable. Prints `export DOCKER_HOST=...` lines for `eval`; .ci/docker-down.sh stops it.
+# The temp dir is made under $TMPDIR (default /tmp): `TMPDIR=/dev/shm` keeps the engine's
+# storage in memory, as benches/why_inputs.sh suggests to take disk noise out of its timings.
 #   docker_env=$(.ci/docker-up.sh) && eval "$docker_env"; trap .ci/docker-down.sh EXIT
 set -euo pipefail
 
@@ -17,7 +19,7 @@ if ! command -v dockerd >/dev/null || [ ! -x /usr/bin/docker ] || [ ! -x /bin/bu
     apt-get install -y -qq --no-install-recommends docker.io busybox-static >&2
 fi
 
-dir=$(mktemp -d /tmp/buildprof-docker.XXXXXX)
+dir=$(mktemp -d "${TMPDIR:-/tmp}/buildprof-docker.XXXXXX")
 sock="$dir/docker.sock"
 host="unix://$sock"
 # The 20.10 client from docker.io; any client works for these calls.

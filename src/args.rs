@@ -1,12 +1,12 @@
 //! Argument groups several commands share, each declared once and flattened into the commands
-//! that take it: which builds ([`ScopeArgs`]), what is kept of a trace ([`CaptureArgs`]), the
+//! that take it: which builds ([`ScopeArgs`]), what is stored with a build ([`CaptureArgs`]), the
 //! input format ([`FormatArg`]), and what to build ([`BuildOptions`]).
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use collector::assemble::AssembleOptions;
-use collector::model::Format;
+use collector::model::{parse_labels, Format};
 use collector::redact::Redactor;
 use collector::store::BuildFilter;
 use collector::time::now_ns;
@@ -55,9 +55,13 @@ impl ScopeArgs {
     }
 }
 
-/// What is kept of a trace: secret redaction and the log cap (every command that stores builds).
+/// What is stored with each build: its labels, secret redaction and the log cap (every command
+/// that stores builds).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct CaptureArgs {
+    /// A label for every build stored (repeatable), e.g. `--label strategy=max`.
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
     /// Mask text matching this regular expression in everything stored (repeatable), on top of
     /// the built-in secret patterns.
     #[arg(long = "redact", value_name = "REGEX")]
@@ -73,6 +77,11 @@ pub struct CaptureArgs {
 }
 
 impl CaptureArgs {
+    /// The labels given, as `(key, value)` pairs.
+    pub fn labels(&self) -> Result<Vec<(String, String)>> {
+        Ok(parse_labels(&self.labels)?)
+    }
+
     /// Assembly options (redaction, log cap) for these arguments.
     pub fn options(&self) -> Result<AssembleOptions> {
         let redactor = Redactor::new(!self.no_default_redactions, &self.redact)

@@ -1,17 +1,16 @@
 //! `buildprof build`: build through the Docker Engine API with a live progress line, store the
 //! build with its labels, and say clearly why it could not run or failed.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use collector::model::{parse_labels, BuildStatus};
+use collector::model::BuildStatus;
 use export::contract::BuildJson;
 use live::build::{build_and_store, failure_reason, request_for, BuildOutcome};
 use reports::render::terminal::stored::recorded_lines;
 
-use super::{open_store, print, print_json, text};
+use super::{open_store, print, print_json, progress_wanted, text};
 use crate::args::{BuildOptions, CaptureArgs};
 
 #[derive(Debug, clap::Args)]
@@ -22,9 +21,6 @@ use crate::args::{BuildOptions, CaptureArgs};
                   when it failed (it is still stored) or the engine could not be used, 130 on Ctrl-C."
 )]
 pub struct BuildArgs {
-    /// A label for the stored build (repeatable).
-    #[arg(long = "label", value_name = "KEY=VALUE")]
-    pub labels: Vec<String>,
     #[command(flatten)]
     pub options: BuildOptions,
     /// Do not use the build cache.
@@ -50,7 +46,7 @@ pub struct BuildArgs {
 }
 
 pub fn run(db: &Path, args: BuildArgs) -> Result<ExitCode> {
-    let labels = parse_labels(&args.labels)?;
+    let labels = args.capture.labels()?;
     let options = args.capture.options()?;
     let o = &args.options;
     let mut request = request_for(
@@ -63,21 +59,13 @@ pub fn run(db: &Path, args: BuildArgs) -> Result<ExitCode> {
     request.no_cache = args.no_cache;
     request.cache_from = args.cache_from.clone();
     request.tags = args.tags.clone();
-    let visible = !args.quiet && std::io::stderr().is_terminal();
+    let visible = progress_wanted(args.quiet);
     let inputs = live::inputs::InputsRequest::of_build(&request, db);
-    let (stored, store) = match build_and_store(
-        || open_store(db),
-        &request,
-        &labels,
-        &options,
-        visible,
-        inputs,
-    )? {
-        BuildOutcome::Interrupted => {
-            eprintln!("interrupted: the build was canceled and not stored");
-            return Ok(ExitCode::from(130));
-        }
-        BuildOutcome::Stored(stored, store) => (stored, store),
+    let open = || open_store(db);
+    let outcome = build_and_store(open, &request, &labels, &options, visible, inputs)?;
+    let BuildOutcome::Stored(stored, store) = outcome else {
+        eprintln!("interrupted: the build was canceled and not stored");
+        return Ok(ExitCode::from(130));
     };
     let Some((build, _)) = stored.builds.last() else {
         anyhow::bail!("the engine sent no build progress");

@@ -21,6 +21,7 @@ pub struct BustsArgs {
     /// At most this many instructions (0: all).
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
+    /// Print JSON (see docs/json.md for one build, docs/analyzer.md for the summary).
     #[arg(long)]
     pub json: bool,
 }

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use analyzer::compare::{compare, CompareOptions, Metric};
 use analyzer::cost::CostOptions;
 use anyhow::Result;
-use clap::ValueEnum;
 
 use super::{open_store, output};
 use crate::args::{parse_price, ScopeArgs};
@@ -20,7 +19,7 @@ pub struct CompareArgs {
     #[arg(long, value_name = "VALUE")]
     pub baseline: Option<String>,
     #[arg(long, value_enum, default_value = "wall")]
-    pub metric: MetricArg,
+    pub metric: Metric,
     #[command(flatten)]
     pub scope: ScopeArgs,
     /// Compare failed, canceled and incomplete builds too (default: succeeded builds only).
@@ -46,40 +45,12 @@ pub struct CompareArgs {
     pub json: bool,
 }
 
-/// What `compare` compares, per build.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum MetricArg {
-    /// Wall time.
-    Wall,
-    /// Cache hits / Dockerfile instructions (FROM not counted).
-    #[value(name = "hit_ratio", alias = "hit-ratio")]
-    HitRatio,
-    /// Time the cache saved (typical run time of every hit).
-    Saved,
-    /// Time instructions spent running.
-    Executed,
-    /// Time spent pulling layers of remote hits and lazy misses.
-    Pull,
-}
-
-impl From<MetricArg> for Metric {
-    fn from(m: MetricArg) -> Self {
-        match m {
-            MetricArg::Wall => Metric::Wall,
-            MetricArg::HitRatio => Metric::HitRatio,
-            MetricArg::Saved => Metric::Saved,
-            MetricArg::Executed => Metric::Executed,
-            MetricArg::Pull => Metric::Pull,
-        }
-    }
-}
-
 pub fn run(db: &Path, args: CompareArgs) -> Result<ExitCode> {
     let scope = args.scope.scope()?;
     let store = open_store(db)?;
     let opts = CompareOptions {
         baseline: args.baseline.clone(),
-        metric: args.metric.into(),
+        metric: args.metric,
         include_failed: args.include_failed,
         resamples: args.resamples,
         seed: args.seed,

@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use collector::time::now_ns;
-use reports::demo::{default_sample_dir, run_demo};
+use reports::demo::run_demo;
 
-use super::print;
+use super::{print, sample_dir};
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
@@ -18,13 +18,7 @@ pub struct DemoArgs {
 }
 
 pub fn run(args: DemoArgs) -> Result<ExitCode> {
-    let dir = match args.dir {
-        Some(d) => d,
-        None => default_sample_dir().context(
-            "no sample-traces/ folder here; pass --dir PATH to a folder with a manifest.tsv",
-        )?,
-    };
-    let demo = run_demo(&dir, now_ns())?;
+    let demo = run_demo(&sample_dir(args.dir)?, now_ns())?;
     print(&demo.text)?;
     print(&format!(
         "\nReport of the sample builds' last week: {}\n",

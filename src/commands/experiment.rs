@@ -1,20 +1,18 @@
 //! `buildprof experiment`: load the variants, run the matrix against the engine (or as build
 //! commands), and print the per-variant medians (a table, or JSON with `--json`).
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use analyzer::experiment::ExperimentMedians;
 use anyhow::Result;
-use collector::model::parse_labels;
 use live::build::parse_build_args;
 use live::experiment::spec::Overrides;
 use live::experiment::Experiment;
 use reports::render::terminal::error_line::one_line;
 use reports::render::terminal::experiment::experiment_summary;
 
-use super::{open_store, print, print_json};
+use super::{open_store, print, print_json, progress_wanted};
 use crate::args::{BuildOptions, CaptureArgs};
 
 #[derive(Debug, clap::Args)]
@@ -40,9 +38,6 @@ pub struct ExperimentArgs {
     /// Experiment id for the `experiment` label (default exp-<UTC time>).
     #[arg(long)]
     pub id: Option<String>,
-    /// A label for every build of the experiment (repeatable).
-    #[arg(long = "label", value_name = "KEY=VALUE")]
-    pub labels: Vec<String>,
     #[command(flatten)]
     pub options: BuildOptions,
     /// No progress display.
@@ -67,7 +62,7 @@ pub fn run(db: &Path, args: ExperimentArgs) -> Result<ExitCode> {
         target: args.options.target,
         network: args.options.network,
         build_args: parse_build_args(&args.options.build_args)?,
-        labels: parse_labels(&args.labels)?,
+        labels: args.capture.labels()?,
         variants: args.variants,
     };
     let experiment = Experiment::prepare(args.spec.as_deref(), overrides)?;
@@ -75,7 +70,7 @@ pub fn run(db: &Path, args: ExperimentArgs) -> Result<ExitCode> {
     if !args.quiet {
         eprintln!("{}", experiment.describe());
     }
-    let visible = !args.quiet && std::io::stderr().is_terminal();
+    let visible = progress_wanted(args.quiet);
     let run = experiment.run(&mut store, args.capture.options()?, visible, args.quiet);
     let mut medians =
         ExperimentMedians::of(&experiment.id, &experiment.variant_names(), &run.recorded);

@@ -1,7 +1,6 @@
 //! `buildprof export`: stored tables as Parquet/CSV/JSON Lines files, or builds as OpenTelemetry
 //! traces sent to an OTLP/HTTP endpoint.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -14,7 +13,7 @@ use export::otlp::{export_builds, OtlpTarget};
 use export::tables::{export_tables, table_list};
 use reports::render::terminal::progress::Progress;
 
-use super::{open_store, print, text};
+use super::{open_store, print, progress_wanted, text};
 use crate::args::ScopeArgs;
 
 #[derive(Debug, clap::Args)]
@@ -75,7 +74,7 @@ fn files(
     let tables = table_list(&args.tables)?;
     let to_stdout = out.as_os_str() == "-";
     let progress = Progress::new(
-        !args.quiet && !to_stdout && std::io::stderr().is_terminal(),
+        progress_wanted(args.quiet || to_stdout),
         "{spinner} exporting {msg}: {pos} rows {per_sec}",
         None,
     );
@@ -94,7 +93,7 @@ fn files(
 
 fn otlp(store: &Store, filter: &BuildFilter, url: &str, args: &ExportArgs) -> Result<ExitCode> {
     let progress = Progress::new(
-        !args.quiet && std::io::stderr().is_terminal(),
+        progress_wanted(args.quiet),
         "{spinner} exporting [{bar:30}] {pos}/{len} builds {eta}",
         Some(0),
     );

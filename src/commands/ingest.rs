@@ -8,14 +8,13 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 use collector::ingest::{ingest_input, open_input, Ingested};
-use collector::model::parse_labels;
 use export::contract::BuildJson;
 use live::record::{store_inputs, tee_and_store};
 use reports::render::terminal::error_line::one_line;
 use reports::render::terminal::progress::Progress;
 use reports::render::terminal::stored::{ingested_lines, ingested_warnings, recorded_lines};
 
-use super::{open_store, text};
+use super::{open_store, progress_wanted, text};
 use crate::args::{CaptureArgs, FormatArg, InputArgs};
 
 #[derive(Debug, clap::Args)]
@@ -25,9 +24,6 @@ pub struct IngestArgs {
     /// Input format; `auto` sniffs each input.
     #[arg(long, value_enum, default_value = "auto")]
     pub format: FormatArg,
-    /// A label to attach to every build read (repeatable), e.g. `--label strategy=max`.
-    #[arg(long = "label", value_name = "KEY=VALUE")]
-    pub labels: Vec<String>,
     /// Print each stored build as a line of JSON (the `builds --json` object) instead of a
     /// sentence.
     #[arg(long, conflicts_with = "tee")]
@@ -53,7 +49,7 @@ pub fn run(db: &Path, args: IngestArgs) -> Result<ExitCode> {
     if args.tee {
         return tee(db, &args);
     }
-    let (labels, format) = (parse_labels(&args.labels)?, args.format.format());
+    let (labels, format) = (args.capture.labels()?, args.format.format());
     let options = args.capture.options()?;
     let inputs = match args.inputs.is_empty() {
         false => args.inputs.clone(),
@@ -64,7 +60,7 @@ pub fn run(db: &Path, args: IngestArgs) -> Result<ExitCode> {
     let sizes = inputs.iter().filter_map(|i| std::fs::metadata(i).ok());
     let total: u64 = sizes.filter(|m| m.is_file()).map(|m| m.len()).sum();
     let progress = Progress::new(
-        !args.quiet && std::io::stderr().is_terminal() && (inputs.len() > 1 || total > BAR_BYTES),
+        progress_wanted(args.quiet) && (inputs.len() > 1 || total > BAR_BYTES),
         "{spinner} ingesting [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {msg}",
         Some(total),
     );
@@ -95,12 +91,9 @@ pub fn run(db: &Path, args: IngestArgs) -> Result<ExitCode> {
             }
             false => Ok(progress.print(&text(ingested_lines(&i)))?),
         });
-        match printed {
-            Ok(()) => {}
-            Err(e) => {
-                failures += 1;
-                progress.eprintln(&format!("error: {input}: {}", one_line(e.as_ref())));
-            }
+        if let Err(e) = printed {
+            failures += 1;
+            progress.eprintln(&format!("error: {input}: {}", one_line(e.as_ref())));
         }
     }
     for note in recorded.iter().flat_map(|i| &i.notes) {
@@ -118,7 +111,7 @@ fn tee(db: &Path, args: &IngestArgs) -> Result<ExitCode> {
     if std::io::stdin().is_terminal() {
         bail!("--tee reads a build's output from a pipe: `docker build --progress=plain . 2>&1 | buildprof ingest - --tee`");
     }
-    let labels = parse_labels(&args.labels)?;
+    let labels = args.capture.labels()?;
     let mut store = open_store(db)?;
     let options = args.capture.options()?;
     let request = args.build_inputs.request(db);

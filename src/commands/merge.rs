@@ -1,6 +1,5 @@
 //! `buildprof merge`: copy the builds of job databases into a team database.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -12,7 +11,7 @@ use reports::render::terminal::error_line::one_line;
 use reports::render::terminal::merge::{merged_line, totals_line, MergeTotals};
 use reports::render::terminal::progress::Progress;
 
-use super::{print, print_json};
+use super::{print, print_json, progress_wanted};
 
 #[derive(Debug, clap::Args)]
 pub struct MergeArgs {
@@ -39,7 +38,7 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
     let mut store = Store::open_output(&args.into)
         .with_context(|| format!("cannot open database {}", args.into.display()))?;
     let progress = Progress::new(
-        !args.quiet && !args.json && std::io::stderr().is_terminal() && inputs.len() > 1,
+        progress_wanted(args.quiet || args.json) && inputs.len() > 1,
         "{spinner} merging [{bar:30}] {pos}/{len} databases {eta}",
         Some(inputs.len() as u64),
     );

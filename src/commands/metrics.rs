@@ -17,6 +17,7 @@ pub struct MetricsArgs {
     /// The builds listed, and the history savings are measured against.
     #[command(flatten)]
     pub scope: ScopeArgs,
+    /// Print JSON (see docs/analyzer.md).
     #[arg(long)]
     pub json: bool,
 }

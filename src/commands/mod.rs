@@ -32,6 +32,19 @@ pub fn open_store(path: &Path) -> Result<Store> {
     Store::open(path).with_context(|| format!("cannot open database {}", path.display()))
 }
 
+/// The folder of sample traces: `given`, else `sample-traces/` here or beside the sources.
+pub fn sample_dir(given: Option<std::path::PathBuf>) -> Result<std::path::PathBuf> {
+    given
+        .or_else(reports::demo::default_sample_dir)
+        .context("no sample-traces/ folder here; pass --dir PATH to a folder with a manifest.tsv")
+}
+
+/// Whether to show progress: not `--quiet`, and stderr is a terminal.
+pub fn progress_wanted(quiet: bool) -> bool {
+    use std::io::IsTerminal;
+    !quiet && std::io::stderr().is_terminal()
+}
+
 /// Writes to stdout, turning a closed pipe into an error `main` exits quietly on.
 pub fn print(text: &str) -> Result<()> {
     Ok(reports::render::terminal::progress::print(text)?)

@@ -7,7 +7,6 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use collector::model::parse_labels;
 use live::record::{record_command, RecordRequest, Recording};
 use reports::render::terminal::stored::recorded_lines;
 
@@ -26,9 +25,6 @@ use crate::args::{CaptureArgs, FormatArg, InputArgs};
                   Example: buildprof record --label branch=main -- docker buildx build --progress=plain ."
 )]
 pub struct RecordArgs {
-    /// A label for the recorded build (repeatable), e.g. `--label strategy=max`.
-    #[arg(long = "label", value_name = "KEY=VALUE")]
-    pub labels: Vec<String>,
     /// Progress format the command prints; `auto` sniffs it.
     #[arg(long, value_enum, default_value = "auto")]
     pub format: FormatArg,
@@ -47,7 +43,7 @@ pub struct RecordArgs {
 pub fn run(db: &Path, args: RecordArgs) -> Result<ExitCode> {
     let request = RecordRequest {
         argv: args.command,
-        labels: parse_labels(&args.labels)?,
+        labels: args.capture.labels()?,
         format: args.format.format(),
         options: args.capture.options()?,
         inputs: Some(args.inputs.request(db)),

@@ -10,7 +10,7 @@ use collector::time::{now_ns, parse_period};
 use reports::render::ReportFormat;
 use reports::weekly::{make_and_write, ReportPlan};
 
-use super::{open_store, print};
+use super::{open_store, print, text};
 use crate::args::ScopeArgs;
 
 #[derive(Debug, clap::Args)]
@@ -40,27 +40,18 @@ pub fn run(db: &Path, args: ReportArgs) -> Result<ExitCode> {
     let now = now_ns();
     let since = args.scope.since.as_deref().unwrap_or("7d");
     let (since, until) = parse_period(since, args.scope.until.as_deref(), now)?;
-    let mut formats = Vec::new();
-    for f in args.format {
-        if !formats.contains(&f) {
-            formats.push(f);
-        }
-    }
     let plan = ReportPlan {
         since,
         until,
         labels: parse_labels(&args.scope.labels)?,
         out: args.out,
-        formats,
+        formats: args.format,
         png: args.png,
         baseline: args.baseline,
     };
     let written = make_and_write(&open_store(db)?, &plan, now)?;
-    print(
-        &written
-            .iter()
-            .map(|p| format!("wrote {}\n", p.display()))
-            .collect::<String>(),
-    )?;
+    print(&text(
+        written.iter().map(|p| format!("wrote {}", p.display())),
+    ))?;
     Ok(ExitCode::SUCCESS)
 }

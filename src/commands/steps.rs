@@ -19,6 +19,7 @@ pub struct StepsArgs {
     /// At most this many step identities, costliest first (0: all).
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
+    /// Print JSON (see docs/analyzer.md).
     #[arg(long)]
     pub json: bool,
 }

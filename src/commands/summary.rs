@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use collector::model::parse_label;
 use reports::job_summary::{summarize, SummaryRequest};
-use reports::render::{render_summary, Images, MarkdownRenderer};
+use reports::render::summary_markdown;
 
 use super::{open_store, print, print_json};
 
@@ -39,16 +39,9 @@ pub fn run(db: &Path, args: SummaryArgs) -> Result<ExitCode> {
         baseline_builds: args.baseline_builds,
     };
     let summary = summarize(&store, &request)?;
-    if args.json {
-        print_json(&summary)?;
-    } else {
-        let md = render_summary(
-            &MarkdownRenderer {
-                images: Images::None,
-            },
-            &summary,
-        )?;
-        print(&(String::from_utf8(md)? + "\n"))?;
+    match args.json {
+        true => print_json(&summary)?,
+        false => print(&summary_markdown(&summary)?)?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -7,11 +7,10 @@ use std::time::Instant;
 
 use analyzer::synth::SynthOptions;
 use analyzer::synth_store::{templates, write_history};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use collector::time::now_ns;
-use reports::demo::default_sample_dir;
 
-use super::{open_store, print};
+use super::{open_store, print, sample_dir};
 
 #[derive(Debug, clap::Args)]
 pub struct SynthArgs {
@@ -32,13 +31,7 @@ pub struct SynthArgs {
 }
 
 pub fn run(db: &Path, args: SynthArgs) -> Result<ExitCode> {
-    let dir = match &args.dir {
-        Some(d) => d.clone(),
-        None => default_sample_dir().context(
-            "no sample-traces/ folder here; pass --dir PATH to a folder with a manifest.tsv",
-        )?,
-    };
-    let templates = templates(&dir, &args.from)?;
+    let templates = templates(&sample_dir(args.dir)?, &args.from)?;
     let mut store = open_store(db)?;
     let span = args.days as i64 * 86_400 * 1_000_000_000;
     let opts = SynthOptions {

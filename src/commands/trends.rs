@@ -20,6 +20,7 @@ pub struct TrendsArgs {
     /// Price of one CI runner-minute in USD, for the cost columns.
     #[arg(long, value_name = "USD", default_value_t = analyzer::cost::DEFAULT_PRICE_PER_MINUTE, value_parser = parse_price)]
     pub price_per_minute: f64,
+    /// Print JSON (see docs/analyzer.md).
     #[arg(long)]
     pub json: bool,
 }

@@ -24,6 +24,7 @@ pub struct WhyArgs {
     pub build: String,
     /// Only this step: `#SEQ`, its name, or (part of) its instruction.
     pub step: Option<String>,
+    /// Print JSON (see docs/json.md).
     #[arg(long)]
     pub json: bool,
 }

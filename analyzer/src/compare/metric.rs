@@ -7,15 +7,18 @@ use serde::Serialize;
 use crate::metrics::{hit_ratio, Needs};
 use crate::units::{ms, round6};
 
-/// What is compared, per build.
+/// What is compared, per build. With the `clap` feature it is a command-line value too, its
+/// variants' docs the help text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
-    /// Wall time of the build.
+    /// Wall time.
     Wall,
-    /// Hits / instruction steps.
+    /// Cache hits / Dockerfile instructions (FROM not counted).
+    #[cfg_attr(feature = "clap", value(name = "hit_ratio", alias = "hit-ratio"))]
     HitRatio,
-    /// Avoidance savings (see [`crate::savings`]).
+    /// Time the cache saved (typical run time of every hit).
     Saved,
     /// Time instructions spent running.
     Executed,

@@ -84,6 +84,15 @@ pub fn render_summary(
     Ok(renderer.render(&layout::summary(summary))?.into_bytes())
 }
 
+/// The CI job summary of one build as Markdown for `$GITHUB_STEP_SUMMARY` (no images), ended by
+/// a newline: what `buildprof summary` prints.
+pub fn summary_markdown(summary: &JobSummary) -> Result<String, RenderError> {
+    let renderer = MarkdownRenderer {
+        images: Images::None,
+    };
+    Ok(renderer.render(&layout::summary(summary))? + "\n")
+}
+
 /// The output formats of `buildprof report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReportFormat {

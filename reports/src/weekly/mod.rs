@@ -267,8 +267,8 @@ fn spread(len: usize, n: usize) -> impl Iterator<Item = usize> {
     (0..take).map(move |i| len - 1 - i * len / take)
 }
 
-/// Renders `report` in the formats of `plan` into its folder (created if missing); returns the
-/// paths written, the main documents first. Each file is a new file renamed over its name
+/// Renders `report` in the formats of `plan` (each once) into its folder (created if missing);
+/// returns the paths written, the main documents first. Each file is a new file renamed over its name
 /// ([`collector::outfile`]), so a link planted there is replaced, never followed.
 pub fn write_report(report: &Report, plan: &ReportPlan) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(&plan.out).map_err(|source| ReportError::Write {
@@ -286,7 +286,10 @@ pub fn write_report(report: &Report, plan: &ReportPlan) -> Result<Vec<PathBuf>, 
         Ok(())
     };
     let images = if plan.png { Images::Png } else { Images::Svg };
-    for f in &plan.formats {
+    for (i, f) in plan.formats.iter().enumerate() {
+        if plan.formats[..i].contains(f) {
+            continue; // a format named twice is written once
+        }
         let bytes = match f {
             ReportFormat::Html => HtmlRenderer.render_report(report)?,
             ReportFormat::Markdown => MarkdownRenderer { images }.render_report(report)?,
