@@ -32,6 +32,8 @@ pub struct RecordedCommand {
 #[derive(Debug)]
 pub struct CommandRun {
     pub status: ExitStatus,
+    /// When the command exited (its output may still have been draining).
+    pub exited: std::time::Instant,
     pub capture: CaptureOutcome,
     /// The last lines of output (bounded), to explain a failure when output was discarded.
     pub tail: String,
@@ -113,10 +115,11 @@ impl RecordedCommand {
         #[cfg(unix)]
         {
             let passthrough = output == CommandOutput::Passthrough;
-            let (status, capture, tail) =
+            let (status, exited, capture, tail) =
                 crate::passthrough::run(self.command()?, passthrough, config, observe)?;
             Ok(CommandRun {
                 status,
+                exited,
                 capture,
                 tail: tail_of(&tail),
             })

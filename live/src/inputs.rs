@@ -7,6 +7,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use collector::inputs::{base_references, BuildArg, BuildInputs, DockerfileInput};
 use collector::redact::Redactor;
@@ -192,7 +193,9 @@ impl InputsRequest {
             .name("buildprof-inputs".into())
             .spawn(move || {
                 crate::background::yield_to_the_build();
-                self.gather(&redactor)
+                let started = Instant::now();
+                let inputs = self.gather(&redactor);
+                (inputs, started.elapsed())
             })
             .ok();
         InputsJob { handle }
@@ -275,17 +278,27 @@ pub fn resolve_base_images(program: &OsString, inputs: &mut BuildInputs) {
 
 /// Inputs being gathered.
 pub struct InputsJob {
-    handle: Option<JoinHandle<BuildInputs>>,
+    handle: Option<JoinHandle<(BuildInputs, Duration)>>,
 }
 
 impl InputsJob {
     pub fn finish(self) -> BuildInputs {
+        self.finish_timed().0
+    }
+
+    /// The inputs, with how long gathering them took on their thread (`None` when it failed)
+    /// and how long this call waited for it to end.
+    pub fn finish_timed(self) -> (BuildInputs, Option<Duration>, Duration) {
+        let waiting = Instant::now();
         match self.handle.map(|h| h.join()) {
-            Some(Ok(inputs)) => inputs,
-            _ => BuildInputs {
-                notes: vec!["gathering the build's inputs failed".into()],
-                ..BuildInputs::default()
-            },
+            Some(Ok((inputs, took))) => (inputs, Some(took), waiting.elapsed()),
+            _ => {
+                let failed = BuildInputs {
+                    notes: vec!["gathering the build's inputs failed".into()],
+                    ..BuildInputs::default()
+                };
+                (failed, None, waiting.elapsed())
+            }
         }
     }
 }

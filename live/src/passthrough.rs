@@ -13,6 +13,7 @@ use std::io::{Read, Write};
 use std::os::fd::AsFd;
 use std::os::unix::fs::MetadataExt;
 use std::process::{Command, ExitStatus, Stdio};
+use std::time::Instant;
 
 use crate::capture::CaptureOutcome;
 use crate::capture::{Capture, CaptureConfig, CaptureSender, Observer};
@@ -27,7 +28,7 @@ pub(crate) fn run(
     passthrough: bool,
     config: CaptureConfig,
     observe: Option<Observer>,
-) -> std::io::Result<(ExitStatus, CaptureOutcome, Vec<u8>)> {
+) -> std::io::Result<(ExitStatus, Instant, CaptureOutcome, Vec<u8>)> {
     let merged = !passthrough || stdout_is_stderr();
     let capture = Capture::start(config, observe);
     let mut pumps = Vec::new();
@@ -57,13 +58,14 @@ pub(crate) fn run(
     let status = child.wait();
     interrupt::set_child(0);
     let status = status?;
+    let exited = Instant::now();
     let mut tail = Vec::new();
     for p in pumps {
         if let Ok(t) = p.join() {
             tail.extend_from_slice(&t);
         }
     }
-    Ok((status, capture.finish(), tail))
+    Ok((status, exited, capture.finish(), tail))
 }
 
 /// Copies one stream to its destination and the capture; returns the last bytes seen.

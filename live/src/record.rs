@@ -7,6 +7,7 @@
 
 use std::ffi::OsString;
 use std::io::{Read, Write};
+use std::time::{Duration, Instant};
 
 use collector::assemble::AssembleOptions;
 use collector::inputs::BuildInputs;
@@ -81,11 +82,52 @@ pub enum Recording {
     Ran {
         exit_code: u8,
         stored: Result<Stored, StoreError>,
+        timings: RecordTimings,
     },
+}
+
+/// Where `record`'s own time went (`record --timings`): what the build waited for buildprof is
+/// [`after_exit`](Self::after_exit), the time from the command's exit to everything stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RecordTimings {
+    /// From the start of the recording to the command's exit.
+    pub command: Duration,
+    /// From the command's exit to its build and inputs stored: its last output decoded, the
+    /// build stored, the inputs waited for, base images resolved, the inputs stored.
+    pub after_exit: Duration,
+    /// Of `after_exit`: waiting for the inputs' thread to finish hashing.
+    pub inputs_wait: Duration,
+    /// How long gathering the inputs (Dockerfile, args, context hashes) took on its own thread,
+    /// overlapping the command; `None` when none were gathered.
+    pub inputs: Option<Duration>,
+}
+
+impl std::fmt::Display for RecordTimings {
+    /// `the command ran 19.214 s; buildprof took 0.041 s after it exited (0.000 s of it waiting
+    /// for the inputs, gathered in 0.812 s beside the command)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = |d: Duration| format!("{:.3} s", d.as_secs_f64());
+        write!(
+            f,
+            "the command ran {}; buildprof took {} after it exited",
+            s(self.command),
+            s(self.after_exit)
+        )?;
+        match self.inputs {
+            Some(took) => write!(
+                f,
+                " ({} of it waiting for the inputs, gathered in {} beside the command)",
+                s(self.inputs_wait),
+                s(took)
+            ),
+            None => write!(f, " (no inputs gathered)"),
+        }
+    }
 }
 
 /// Runs the command with its output passed through, and stores the build it printed.
 pub fn record_command(store: &mut Store, request: RecordRequest) -> std::io::Result<Recording> {
+    let began = Instant::now();
     interrupt::install()?;
     let cmd = RecordedCommand {
         argv: request.argv,
@@ -124,17 +166,24 @@ pub fn record_command(store: &mut Store, request: RecordRequest) -> std::io::Res
             });
         }
     };
+    let mut timings = RecordTimings {
+        command: run.exited.saturating_duration_since(began),
+        ..RecordTimings::default()
+    };
     let mut stored = store_capture(store, &run.capture, &request.labels, &source);
     if let (Ok(stored), Some(job)) = (&mut stored, inputs) {
-        let mut inputs = job.finish();
+        let (mut inputs, took, waited) = job.finish_timed();
+        (timings.inputs, timings.inputs_wait) = (took, waited);
         if let Some(program) = cmd.argv.first() {
             crate::inputs::resolve_base_images(program, &mut inputs);
         }
         store_inputs(store, stored, inputs);
     }
+    timings.after_exit = run.exited.elapsed();
     Ok(Recording::Ran {
         exit_code: run.exit_code().clamp(0, 255) as u8,
         stored,
+        timings,
     })
 }
 

@@ -31,6 +31,10 @@ pub struct RecordArgs {
     /// Do not print the one-line summary to stderr after the command.
     #[arg(long)]
     pub quiet: bool,
+    /// Print to stderr how long the command ran and how long buildprof took after it exited
+    /// (the time a build waits for its recording), even with --quiet.
+    #[arg(long)]
+    pub timings: bool,
     #[command(flatten)]
     pub capture: CaptureArgs,
     #[command(flatten)]
@@ -50,27 +54,28 @@ pub fn run(db: &Path, args: RecordArgs) -> Result<ExitCode> {
     };
     // A bad --db fails before the build runs, not after.
     let mut store = open_store(db)?;
-    match record_command(&mut store, request)? {
+    let (exit_code, said) = match record_command(&mut store, request)? {
         Recording::NotStarted {
             program,
             error,
             exit_code,
+        } => (exit_code, vec![format!("cannot run {program}: {error}")]),
+        Recording::Ran {
+            exit_code,
+            stored,
+            timings,
         } => {
-            eprintln!("buildprof: cannot run {program}: {error}");
-            Ok(ExitCode::from(exit_code))
+            let mut said = match stored {
+                _ if args.quiet => Vec::new(),
+                Ok(stored) => recorded_lines(&stored),
+                Err(e) => vec![format!("error: the build was not stored: {e}")],
+            };
+            said.extend(args.timings.then(|| format!("timings: {timings}")));
+            (exit_code, said)
         }
-        Recording::Ran { exit_code, stored } => {
-            if !args.quiet {
-                match stored {
-                    Ok(stored) => {
-                        for line in recorded_lines(&stored) {
-                            eprintln!("buildprof: {line}");
-                        }
-                    }
-                    Err(e) => eprintln!("buildprof: error: the build was not stored: {e}"),
-                }
-            }
-            Ok(ExitCode::from(exit_code))
-        }
+    };
+    for line in said {
+        eprintln!("buildprof: {line}");
     }
+    Ok(ExitCode::from(exit_code))
 }

@@ -308,3 +308,58 @@ fn the_wrapped_command_wall_time_is_stored_and_priced() {
     crate::common::ingest(&file_db, &[rel], &[]);
     assert_eq!(builds(&file_db)[0]["capture_wall_ms"], Value::Null);
 }
+
+/// The seconds after `label` in a `record --timings` line.
+fn seconds_after(line: &str, label: &str) -> f64 {
+    let rest = &line[line
+        .find(label)
+        .unwrap_or_else(|| panic!("{label:?} in {line}"))
+        + label.len()..];
+    rest.split(" s").next().unwrap().trim().parse().unwrap()
+}
+
+#[test]
+fn timings_say_how_long_the_command_ran_and_what_buildprof_took_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("b.db");
+    let ctx = dir.path().join("ctx");
+    std::fs::create_dir_all(ctx.join("src")).unwrap();
+    std::fs::write(ctx.join("Dockerfile"), "FROM busybox\nCOPY src /src\n").unwrap();
+    std::fs::write(ctx.join("src/a.txt"), "a").unwrap();
+    let trace = sample("current-engine/containerd-store/002-max-cold-main-rawjson-r1-src.rawjson");
+    let context = ctx.to_str().unwrap();
+    for extra in [
+        &["--timings", "--quiet", "--context", context][..],
+        &["--timings", "--quiet"],
+    ] {
+        let out = record(&db, extra, &slow_client(&trace, "0.5"));
+        assert_success(&out);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let lines: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("buildprof: "))
+            .collect();
+        assert_eq!(lines.len(), 1, "--quiet leaves only the timings: {stderr}");
+        let line = lines[0];
+        assert!(
+            line.starts_with("buildprof: timings: the command ran "),
+            "{line}"
+        );
+        let ran = seconds_after(line, "the command ran ");
+        let after = seconds_after(line, "buildprof took ");
+        assert!(ran >= 0.5, "the command slept 0.5 s: {line}");
+        assert!(after < ran + 30.0, "{line}");
+        if extra.contains(&"--context") {
+            let waited = seconds_after(line, "after it exited (");
+            let gathered = seconds_after(line, "gathered in ");
+            assert!(
+                waited <= after,
+                "the wait is part of the time after the exit: {line}"
+            );
+            assert!(gathered > 0.0, "{line}");
+        } else {
+            assert!(line.ends_with("(no inputs gathered)"), "{line}");
+        }
+    }
+    assert_eq!(builds(&db).len(), 2);
+}
