@@ -7,9 +7,12 @@
 #             new context_nodes rows (count, bytes), its build_inputs and build_args rows, and the
 #             file's growth in pages after a checkpoint.
 #   engine:   wall time of `record` around a real engine build of that context against the same
-#             build run directly, REPS pairs in ABBA order, one file changed before each build
-#             (the COPY of the context re-runs). Needs an engine at DOCKER_HOST and the docker.io
-#             20.10 CLI (.ci/docker-up.sh).
+#             build run directly, REPS pairs in ABBA order, each build as on a fresh CI runner
+#             (builder cache pruned, no remembered hashes: the whole context is sent, copied and
+#             hashed). Needs an engine at DOCKER_HOST and the docker.io
+#             20.10 CLI (.ci/docker-up.sh; with TMPDIR=/dev/shm for both the engine and this
+#             script, the engine's storage and the context are in memory, so disk writes (2 GB of
+#             snapshots pruned between builds) do not add their noise to the pairs).
 #   why:      `buildprof why` on the last build and on the build with most busts of a 1M-step
 #             synthetic database (`synth --steps 1000000`, made once into target/bench-data/).
 # Usage: benches/why_inputs.sh [--reps N] [--bin PATH] [--skip-engine] [--skip-why]
@@ -105,13 +108,15 @@ echo "stored     first build: $n1 nodes, $b1 bytes of nodes; one file changed: +
 # writes it, while record hashes every file of it.
 if [ "$skip_engine" = 0 ]; then
     docker=/usr/bin/docker
-    fresh() {
+    fresh() { # then let the pruned snapshots' writes settle before the next build starts
         "$docker" image rm -f buildprof-bench-ctx >/dev/null 2>&1 || true
         "$docker" builder prune -af >/dev/null 2>&1
         rm -f "$work/e.db-hashes"
+        sync
+        sleep 2
     }
     build() { DOCKER_BUILDKIT=1 "$docker" build --progress=plain --network none -t buildprof-bench-ctx "$ctx"; }
-    : >"$work/d" && : >"$work/r" && : >"$work/q"
+    : >"$work/d" && : >"$work/r" && : >"$work/q" && : >"$work/timings"
     fresh
     build >/dev/null 2>&1 # the base image, and the page cache
     direct() { local t0 t1; fresh; t0=$(now_ns); build >/dev/null 2>&1; t1=$(now_ns); echo $((t1 - t0)); }
@@ -119,8 +124,9 @@ if [ "$skip_engine" = 0 ]; then
         local t0 t1
         fresh
         t0=$(now_ns)
-        DOCKER_BUILDKIT=1 "$bin" --db "$work/e.db" record --quiet -- "$docker" build --progress=plain --network none -t buildprof-bench-ctx "$ctx" >/dev/null 2>&1
+        DOCKER_BUILDKIT=1 "$bin" --db "$work/e.db" record --quiet --timings -- "$docker" build --progress=plain --network none -t buildprof-bench-ctx "$ctx" >/dev/null 2>"$work/rec.err"
         t1=$(now_ns)
+        grep '^buildprof: timings: ' "$work/rec.err" >>"$work/timings"
         echo $((t1 - t0))
     }
     for k in $(seq 1 "$reps"); do
@@ -134,6 +140,33 @@ if [ "$skip_engine" = 0 ]; then
         printf "engine     direct %.3f s   record %.3f s   ratio of medians %.4f   median pair ratio %.4f   (%d pairs)\n",
             d / 1e9, r / 1e9, r / d, q, k }'
     echo "           pair ratios: $(tr '\n' ' ' <"$work/q")"
+    # The geometric mean of the pair ratios with a 95% bootstrap interval (10,000 resamples).
+    python3 - "$work/q" <<'PY'
+import math, random, sys
+logs = [math.log(float(x)) for x in open(sys.argv[1]) if x.strip()]
+rng = random.Random(1)
+def gmean(xs): return math.exp(sum(xs) / len(xs))
+boot = sorted(gmean([rng.choice(logs) for _ in logs]) for _ in range(10000))
+print(f"           geometric mean of pair ratios {gmean(logs):.4f}, 95% interval {boot[250]:.4f} .. {boot[9749]:.4f}")
+PY
+    # What each recorded build waited for buildprof after the command exited (`record --timings`):
+    # the one part of the overhead measured inside the run, free of the pairs' noise.
+    python3 - "$work/timings" <<'PY'
+import re, statistics, sys
+rows = []
+for line in open(sys.argv[1]):
+    num = lambda label: float(re.search(re.escape(label) + r"([0-9.]+) s", line).group(1))
+    rows.append((num("the command ran "), num("buildprof took "), num("after it exited ("), num("gathered in ")))
+if rows:
+    share = [after / ran for ran, after, _, _ in rows]
+    print("           after the command exited (record --timings, %d builds): median %.3f s, max %.3f s"
+          " (median %.2f%%, max %.2f%% of the command's time); of it waiting for the hashing:"
+          " median %.3f s, max %.3f s; hashing took %.2f-%.2f s beside the build"
+          % (len(rows), statistics.median(r[1] for r in rows), max(r[1] for r in rows),
+             100 * statistics.median(share), 100 * max(share),
+             statistics.median(r[2] for r in rows), max(r[2] for r in rows),
+             min(r[3] for r in rows), max(r[3] for r in rows)))
+PY
     n=$(sqlite "$work/e.db" "SELECT count(*) FROM build_inputs WHERE context_files = $files")
     echo "           recorded builds with all $files files in their manifest: $n"
 fi

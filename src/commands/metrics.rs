@@ -25,10 +25,8 @@ pub struct MetricsArgs {
 pub fn run(db: &Path, args: MetricsArgs) -> Result<ExitCode> {
     let scope = args.scope.scope()?;
     let store = open_store(db)?;
-    let build = match &args.build {
-        Some(prefix) => Some(store.resolve_id(prefix)?),
-        None => None,
-    };
+    let resolve = |prefix: &str| store.resolve_id(prefix);
+    let build = args.build.as_deref().map(resolve).transpose()?;
     let opts = MetricsOptions {
         critical_path: true,
         build: build.clone(),
