@@ -56,13 +56,13 @@ pub fn table_list(names: &[String]) -> Result<Vec<&'static str>, TablesError> {
 
 /// One table written: its name, where, and how many rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Written {
+pub struct WrittenTable {
     pub table: &'static str,
     pub path: PathBuf,
     pub rows: u64,
 }
 
-impl Written {
+impl WrittenTable {
     /// What `buildprof export` says of a table it wrote.
     pub fn line(&self) -> String {
         let (rows, table, path) = (self.rows, self.table, self.path.display());
@@ -80,7 +80,7 @@ pub fn export_tables(
     format: ColumnarFormat,
     out: &Path,
     progress: &mut dyn FnMut(&str, u64),
-) -> Result<Vec<Written>, TablesError> {
+) -> Result<Vec<WrittenTable>, TablesError> {
     let conn = store.connection();
     if out.as_os_str() == "-" {
         let [table] = tables else {
@@ -98,7 +98,7 @@ pub fn export_tables(
             },
         )?;
         stdout.flush().map_err(TablesError::Stdout)?;
-        return Ok(vec![Written {
+        return Ok(vec![WrittenTable {
             table,
             path: out.to_path_buf(),
             rows: stats.rows,
@@ -128,7 +128,7 @@ pub fn export_tables(
             path: path.display().to_string(),
             source: Box::new(source),
         })?;
-        written.push(Written { table, path, rows });
+        written.push(WrittenTable { table, path, rows });
     }
     Ok(written)
 }

@@ -49,18 +49,18 @@ pub struct TreeEntry {
 /// How a file differs between two manifests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Change {
+pub enum ChangeKind {
     Modified,
     Added,
     Removed,
 }
 
-impl Change {
+impl ChangeKind {
     pub fn as_str(self) -> &'static str {
         match self {
-            Change::Modified => "modified",
-            Change::Added => "added",
-            Change::Removed => "removed",
+            ChangeKind::Modified => "modified",
+            ChangeKind::Added => "added",
+            ChangeKind::Removed => "removed",
         }
     }
 }
@@ -69,7 +69,7 @@ impl Change {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ChangedFile {
     pub path: String,
-    pub change: Change,
+    pub change: ChangeKind,
 }
 
 /// The hash of some bytes as stored: 128 bits of BLAKE3 in hex.
@@ -186,9 +186,9 @@ fn entry_change(
     }
     let change = match (file_only(a), file_only(b)) {
         (Some(x), Some(y)) if x.hash == y.hash && x.kind == y.kind => None,
-        (Some(_), Some(_)) => Some(Change::Modified),
-        (Some(_), None) => Some(Change::Removed),
-        (None, Some(_)) => Some(Change::Added),
+        (Some(_), Some(_)) => Some(ChangeKind::Modified),
+        (Some(_), None) => Some(ChangeKind::Removed),
+        (None, Some(_)) => Some(ChangeKind::Added),
         (None, None) => None,
     };
     if let Some(change) = change {
