@@ -86,20 +86,41 @@ pub enum Recording {
     },
 }
 
-/// Where `record`'s own time went (`record --timings`): what the build waited for buildprof is
-/// [`after_exit`](Self::after_exit), the time from the command's exit to everything stored.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+/// Where `record`'s own time went (`record --timings`). What a job waits for its recording is
+/// [`after_exit`](Self::after_exit): from the command's exit to the build and its inputs stored,
+/// and, once the caller has closed the database and called [`until_now`](Self::until_now), to
+/// that too (closing checkpoints the write-ahead log).
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RecordTimings {
+    /// When the command exited.
+    pub exited: Instant,
     /// From the start of the recording to the command's exit.
     pub command: Duration,
-    /// From the command's exit to its build and inputs stored: its last output decoded, the
-    /// build stored, the inputs waited for, base images resolved, the inputs stored.
+    /// From the command's exit to everything stored: its last output decoded, the build
+    /// stored, the inputs waited for, base images resolved, the inputs stored.
     pub after_exit: Duration,
-    /// Of `after_exit`: waiting for the inputs' thread to finish hashing.
-    pub inputs_wait: Duration,
-    /// How long gathering the inputs (Dockerfile, args, context hashes) took on its own thread,
-    /// overlapping the command; `None` when none were gathered.
-    pub inputs: Option<Duration>,
+    pub inputs: InputsTiming,
+}
+
+/// The inputs' part of a recording's time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum InputsTiming {
+    /// None were asked for: no context was given or found on the command line.
+    NotGathered,
+    /// Gathered in `took` on their own thread, beside the command; the recording waited
+    /// `waited` for them after the command exited.
+    Gathered { took: Duration, waited: Duration },
+    /// Their thread failed; the recording waited `waited` for it.
+    Failed { waited: Duration },
+    /// Not waited for: the build itself could not be stored.
+    Dropped,
+}
+
+impl RecordTimings {
+    /// Counts the time until now as after the exit (call it once the database is closed).
+    pub fn until_now(&mut self) {
+        self.after_exit = self.exited.elapsed();
+    }
 }
 
 impl std::fmt::Display for RecordTimings {
@@ -114,13 +135,24 @@ impl std::fmt::Display for RecordTimings {
             s(self.after_exit)
         )?;
         match self.inputs {
-            Some(took) => write!(
+            InputsTiming::NotGathered => write!(f, " (no inputs gathered)"),
+            InputsTiming::Gathered { took, waited } => write!(
                 f,
                 " ({} of it waiting for the inputs, gathered in {} beside the command)",
-                s(self.inputs_wait),
+                s(waited),
                 s(took)
             ),
-            None => write!(f, " (no inputs gathered)"),
+            InputsTiming::Failed { waited } => write!(
+                f,
+                " ({} of it waiting for the inputs, which could not be gathered)",
+                s(waited)
+            ),
+            InputsTiming::Dropped => {
+                write!(
+                    f,
+                    " (the inputs were not waited for: the build was not stored)"
+                )
+            }
         }
     }
 }
@@ -167,19 +199,28 @@ pub fn record_command(store: &mut Store, request: RecordRequest) -> std::io::Res
         }
     };
     let mut timings = RecordTimings {
+        exited: run.exited,
         command: run.exited.saturating_duration_since(began),
-        ..RecordTimings::default()
+        after_exit: Duration::ZERO,
+        inputs: InputsTiming::NotGathered,
     };
     let mut stored = store_capture(store, &run.capture, &request.labels, &source);
-    if let (Ok(stored), Some(job)) = (&mut stored, inputs) {
-        let (mut inputs, took, waited) = job.finish_timed();
-        (timings.inputs, timings.inputs_wait) = (took, waited);
-        if let Some(program) = cmd.argv.first() {
-            crate::inputs::resolve_base_images(program, &mut inputs);
+    match (&mut stored, inputs) {
+        (Ok(stored), Some(job)) => {
+            let (mut inputs, took, waited) = job.finish_timed();
+            timings.inputs = match took {
+                Some(took) => InputsTiming::Gathered { took, waited },
+                None => InputsTiming::Failed { waited },
+            };
+            if let Some(program) = cmd.argv.first() {
+                crate::inputs::resolve_base_images(program, &mut inputs);
+            }
+            store_inputs(store, stored, inputs);
         }
-        store_inputs(store, stored, inputs);
+        (Err(_), Some(_)) => timings.inputs = InputsTiming::Dropped,
+        (_, None) => {}
     }
-    timings.after_exit = run.exited.elapsed();
+    timings.until_now();
     Ok(Recording::Ran {
         exit_code: run.exit_code().clamp(0, 255) as u8,
         stored,

@@ -76,9 +76,5 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
         };
         print(&format!("{}\n", totals_line(&totals)))?;
     }
-    Ok(if report.databases_failed > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(ExitCode::from(u8::from(report.databases_failed > 0)))
 }

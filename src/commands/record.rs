@@ -28,7 +28,8 @@ pub struct RecordArgs {
     /// Progress format the command prints; `auto` sniffs it.
     #[arg(long, value_enum, default_value = "auto")]
     pub format: FormatArg,
-    /// Do not print the one-line summary to stderr after the command.
+    /// Say nothing on stderr after the command: no summary, no note (no progress found, inputs
+    /// not found) and no error storing the build; the exit code is the command's either way.
     #[arg(long)]
     pub quiet: bool,
     /// Print to stderr how long the command ran and how long buildprof took after it exited
@@ -54,7 +55,9 @@ pub fn run(db: &Path, args: RecordArgs) -> Result<ExitCode> {
     };
     // A bad --db fails before the build runs, not after.
     let mut store = open_store(db)?;
-    let (exit_code, said) = match record_command(&mut store, request)? {
+    let recording = record_command(&mut store, request)?;
+    drop(store); // closing the database is part of what the job waits for (--timings)
+    let (exit_code, said) = match recording {
         Recording::NotStarted {
             program,
             error,
@@ -63,8 +66,9 @@ pub fn run(db: &Path, args: RecordArgs) -> Result<ExitCode> {
         Recording::Ran {
             exit_code,
             stored,
-            timings,
+            mut timings,
         } => {
+            timings.until_now();
             let mut said = match stored {
                 _ if args.quiet => Vec::new(),
                 Ok(stored) => recorded_lines(&stored),
