@@ -108,10 +108,14 @@ echo "stored     first build: $n1 nodes, $b1 bytes of nodes; one file changed: +
 # writes it, while record hashes every file of it.
 if [ "$skip_engine" = 0 ]; then
     docker=/usr/bin/docker
+    # The database on disk, as on a CI runner, even when TMPDIR puts the rest in memory.
+    edb=$repo/target/bench-data/why_inputs-record.db
+    mkdir -p "$(dirname "$edb")"
+    rm -f "$edb" "$edb"-wal "$edb"-shm "$edb"-hashes
     fresh() { # then let the pruned snapshots' writes settle before the next build starts
         "$docker" image rm -f buildprof-bench-ctx >/dev/null 2>&1 || true
         "$docker" builder prune -af >/dev/null 2>&1
-        rm -f "$work/e.db-hashes"
+        rm -f "$edb-hashes"
         sync
         sleep 2
     }
@@ -124,13 +128,18 @@ if [ "$skip_engine" = 0 ]; then
         local t0 t1
         fresh
         t0=$(now_ns)
-        DOCKER_BUILDKIT=1 "$bin" --db "$work/e.db" record --quiet --timings -- "$docker" build --progress=plain --network none -t buildprof-bench-ctx "$ctx" >/dev/null 2>"$work/rec.err"
+        DOCKER_BUILDKIT=1 "$bin" --db "$edb" record --quiet --timings -- "$docker" build --progress=plain --network none -t buildprof-bench-ctx "$ctx" >/dev/null 2>"$work/rec.err"
         t1=$(now_ns)
-        grep '^buildprof: timings: ' "$work/rec.err" >>"$work/timings"
+        if ! grep '^buildprof: timings: ' "$work/rec.err" >>"$work/timings"; then
+            echo "no timings from $bin record --timings: $(tail -n 3 "$work/rec.err")" >&2
+            echo 0
+            return
+        fi
         echo $((t1 - t0))
     }
     for k in $(seq 1 "$reps"); do
         if [ $((k % 2)) = 1 ]; then d=$(direct); r=$(recorded); else r=$(recorded); d=$(direct); fi
+        [ "$r" != 0 ] || exit 1 # the recorded build said nothing of its timings (see above)
         echo "$d" >>"$work/d"; echo "$r" >>"$work/r"
         awk -v d="$d" -v r="$r" 'BEGIN { print r / d }' >>"$work/q"
     done
@@ -153,10 +162,16 @@ PY
     # the one part of the overhead measured inside the run, free of the pairs' noise.
     python3 - "$work/timings" <<'PY'
 import re, statistics, sys
-rows = []
+rows, other = [], []
 for line in open(sys.argv[1]):
-    num = lambda label: float(re.search(re.escape(label) + r"([0-9.]+) s", line).group(1))
-    rows.append((num("the command ran "), num("buildprof took "), num("after it exited ("), num("gathered in ")))
+    nums = [re.search(re.escape(label) + r"([0-9.]+) s", line)
+            for label in ("the command ran ", "buildprof took ", "after it exited (", "gathered in ")]
+    if all(nums):
+        rows.append(tuple(float(m.group(1)) for m in nums))
+    else:
+        other.append(line.strip())
+for line in other:
+    print("           without its inputs gathered: " + line)
 if rows:
     share = [after / ran for ran, after, _, _ in rows]
     print("           after the command exited (record --timings, %d builds): median %.3f s, max %.3f s"
@@ -167,7 +182,7 @@ if rows:
              statistics.median(r[2] for r in rows), max(r[2] for r in rows),
              min(r[3] for r in rows), max(r[3] for r in rows)))
 PY
-    n=$(sqlite "$work/e.db" "SELECT count(*) FROM build_inputs WHERE context_files = $files")
+    n=$(sqlite "$edb" "SELECT count(*) FROM build_inputs WHERE context_files = $files")
     echo "           recorded builds with all $files files in their manifest: $n"
 fi
 

@@ -268,8 +268,8 @@ fn spread(len: usize, n: usize) -> impl Iterator<Item = usize> {
 }
 
 /// Renders `report` in the formats of `plan` (each once) into its folder (created if missing);
-/// returns the paths written, the main documents first. Each file is a new file renamed over its name
-/// ([`collector::outfile`]), so a link planted there is replaced, never followed.
+/// returns the paths written, the main documents first. Each file is a new file renamed over
+/// its name ([`collector::outfile`]), so a link planted there is replaced, never followed.
 pub fn write_report(report: &Report, plan: &ReportPlan) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(&plan.out).map_err(|source| ReportError::Write {
         path: plan.out.display().to_string(),
