@@ -65,7 +65,7 @@ impl DockerIgnore {
 }
 
 /// Like Go's `filepath.Clean` for patterns: no leading `/` or `./`, no empty or `.` elements.
-fn clean(p: &str) -> String {
+pub(crate) fn clean(p: &str) -> String {
     let parts: Vec<&str> = p
         .split('/')
         .filter(|s| !s.is_empty() && *s != ".")

@@ -199,12 +199,7 @@ fn may_hold(patterns: &[String], rel: &str) -> bool {
 
 /// A pattern as matched: no leading `!`, `/` or `./`, no empty or `.` elements.
 fn clean_pattern(p: &str) -> String {
-    let p = p.strip_prefix('!').unwrap_or(p);
-    let parts: Vec<&str> = p
-        .split('/')
-        .filter(|s| !s.is_empty() && *s != ".")
-        .collect();
-    parts.join("/")
+    crate::dockerignore::clean(p.strip_prefix('!').unwrap_or(p))
 }
 
 /// The most symlinks followed for one path (a loop of links ends here).

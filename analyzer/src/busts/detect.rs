@@ -87,7 +87,11 @@ pub(crate) fn detect(steps: LazyFrame, copy_from: LazyFrame) -> crate::Result<La
         .select([
             col("build"),
             col("seq"),
-            col("lazy"),
+            // A merge reported cached that ran did so because its copy ran, not for want of
+            // layers of its own (R15): never a lazy miss, as `why` has it.
+            col("lazy")
+                .and(col("kind").neq(lit(kind::LINK_MERGE)))
+                .alias("lazy"),
             col("dur_ns"),
             col("ident"),
             col("stage"),
@@ -182,14 +186,8 @@ pub(crate) fn detect(steps: LazyFrame, copy_from: LazyFrame) -> crate::Result<La
                 .alias("pred_hit"),
         )
         .with_column(
-            // A merge reported cached that ran did so because its copy ran, not for want of
-            // layers of its own (R15): not a lazy miss, as `why` has it.
             col("ran")
-                .and(
-                    col("lazy")
-                        .and(col("merge").not())
-                        .or(col("pred_hit").and(col("from_ran").not())),
-                )
+                .and(col("lazy").or(col("pred_hit").and(col("from_ran").not())))
                 .alias("candidate"),
         )
         .with_column(
@@ -219,7 +217,7 @@ pub(crate) fn detect(steps: LazyFrame, copy_from: LazyFrame) -> crate::Result<La
             col("seq").first(),
             col("ident").first(),
             col("digest").first(),
-            col("lazy").and(col("merge").not()).first().alias("lazy"),
+            col("lazy").first(),
             // Steps that re-ran: instructions; a merge's time counts in the cost only.
             count_if(col("ran").and(col("merge").not())).alias("reran"),
             col("ran_ns").sum().cast(DataType::Int64).alias("rerun_ns"),
